@@ -1,0 +1,45 @@
+"""A BM25 index over all chunks, built from the store and cached until the corpus changes."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from rag.lexical import terms
+
+
+class BM25Index:
+    def __init__(self, ids: list[str], texts: list[str], metadatas: list[dict]):
+        import bm25s
+
+        self.ids = ids
+        self.metadatas = metadatas
+        tokenized = [terms(t) or ["\x00"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        if tokenized:
+            self._bm25.index(tokenized, show_progress=False)
+        df = Counter(term for toks in tokenized for term in set(toks))
+        n = max(len(tokenized), 1)
+        self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def idf(self, term: str) -> float:
+        """Unknown terms get the highest idf: a word the corpus never uses is the most telling."""
+        return self._idf.get(term, self._max_idf)
+
+    def known(self, term: str) -> bool:
+        return term in self._idf
+
+    def search(self, query: str, n: int, allowed_docs: set[str] | None = None) -> list[tuple[int, float]]:
+        """(row, score) best first; rows with a zero score never come back."""
+        query_terms = [t for t in terms(query) if t in self._idf]
+        if not query_terms or not self.ids:
+            return []
+        scores = np.asarray(self._bm25.get_scores(query_terms))
+        if allowed_docs is not None:
+            mask = np.array([m["doc_id"] in allowed_docs for m in self.metadatas])
+            scores = np.where(mask, scores, 0.0)
+        order = np.argsort(-scores)[:n]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]

@@ -1,0 +1,153 @@
+"""`briefing`: the command line (ingest, ask, docs, ui, eval, bench)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.errors import BriefingError
+from rag.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "mode", None):
+        overrides["answer_mode"] = args.mode
+    return Settings(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.index import ingest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.corpus]
+    report = ingest(paths, settings, progress=None if not args.no_progress else False)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def format_sources(answer) -> str:
+    lines = []
+    for c in answer.citations:
+        p = c.passage
+        where = f"p. {p.page}, " if p.page else ""
+        title = p.title or p.source
+        flag = "" if c.verified else "  [UNVERIFIED: the passage does not support the sentence]"
+        lines.append(f"[{c.n}] {title} ({p.date or 'undated'}) — {p.source}, {where}chars {p.start}-{p.end}{flag}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.pipeline import Briefing
+    from rag.types import Answer
+
+    briefing = Briefing(_settings(args))
+    filters = {"sources": args.source} if args.source else None
+    if args.json:
+        print(json.dumps(briefing.ask(args.question, filters=filters).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    answer = None
+    for item in briefing.ask_stream(args.question, filters=filters):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            print(item, end="", flush=True)
+    print()
+    if answer.notice:
+        print(f"\nNotice: {answer.notice}")
+    if answer.unsupported:
+        print("\nUnsupported by the documents (shown for transparency, not sourced):")
+        for sentence in answer.unsupported:
+            print(f"  ! {sentence}")
+    if answer.citations:
+        print("\nSources:")
+        print(format_sources(answer))
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ingest.store import Store
+
+    records = Store(_settings(args)).document_records()
+    if args.json:
+        print(json.dumps([r.__dict__ | {"page_starts": list(r.page_starts)} for r in records], ensure_ascii=False, indent=2))
+        return 0
+    if not records:
+        print("No documents indexed yet. Run `briefing ingest`.")
+    for r in records:
+        print(f"{r.source}\n    title: {r.title or '-'}\n    date: {r.date or '-'}   author: {r.author or '-'}"
+              f"   chunks: {r.chunks}   sha256: {r.content_hash[:12]}")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from ui.app import launch
+
+    settings = _settings(args)
+    overrides = {k: v for k, v in (("ui_host", args.host), ("ui_port", args.port)) if v is not None}
+    launch(settings.model_copy(update=overrides))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefing", description="Ask questions about briefing documents, with cited passages.")
+    parser.add_argument("--data-dir", type=Path, help="index folder (default: $BRIEFING_DATA_DIR or .briefing)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (default: $BRIEFING_CORPUS or corpus/)")
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    p.add_argument("--source", action="append", help="only this document (source path); repeatable")
+    p.add_argument("--mode", choices=["auto", "extractive", "llm"], help="answerer (default: auto)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("docs", help="list indexed documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("ui", help="start the web app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("eval", help="answer-quality eval against gold Q&A (see `briefing eval --help`)", add_help=False)
+    p.set_defaults(func=lambda a: _delegate("eval.run", a))
+    p = sub.add_parser("bench", help="speed and scale benchmarks", add_help=False)
+    p.set_defaults(func=lambda a: _delegate("eval.bench", a))
+    return parser
+
+
+def _delegate(module: str, args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module(module).main(args.rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # eval/bench own their options: hand everything after the sub-command over untouched.
+    for i, token in enumerate(argv):
+        if token in ("eval", "bench"):
+            args = parser.parse_args(argv[: i + 1])
+            args.rest = argv[i + 1:]
+            break
+    else:
+        args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except BriefingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

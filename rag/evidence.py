@@ -1,0 +1,130 @@
+"""Sentence-level evidence for a question, and the decision whether the documents answer it.
+
+Both answerers (extractive and LLM) start here, so abstention is decided by retrieval evidence
+and never by a model's willingness to answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.store import Store
+from rag.bm25 import BM25Index
+from rag.lexical import terms
+from rag.question import QuestionProfile, analyze, canonical, matches_type
+from rag.retrieve import Retrieval
+from rag.types import Passage
+
+# Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); see README "Abstention".
+SIM_FLOOR = 0.30  # below this cosine, a sentence is not about the question...
+LEXICAL_FLOOR = 0.50  # ...unless it shares at least this (idf-weighted) share of its terms
+TYPE_WINDOW = 0.15  # an answer of the asked type must score within this of the best sentence
+_PASSAGES_FOR_EVIDENCE = 6
+_MIN_WORDS = 4
+_KIND_NAMES = {"number": "a figure", "percentage": "a percentage", "date": "a date", "expansion": "the expansion"}
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    passage: Passage
+    passage_rank: int
+    start: int
+    end: int
+    text: str
+    similarity: float
+    lexical: float
+    type_match: bool
+    score: float
+    vector: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass
+class Evidence:
+    profile: QuestionProfile
+    passages: list[Passage]
+    sentences: list[ScoredSentence]  # best first, one per distinct sentence
+    abstain: bool = False
+    reason: str = ""
+    missing: tuple[str, ...] = ()  # question names/numbers found nowhere in the retrieved passages
+
+    @property
+    def best(self) -> ScoredSentence | None:
+        return self.sentences[0] if self.sentences else None
+
+
+def lexical_coverage(question_terms: list[str], text: str, bm25: BM25Index) -> float:
+    """Share of the question's (idf-weighted) content terms that `text` contains."""
+    wanted = set(question_terms)
+    if not wanted:
+        return 0.0
+    present = {canonical(t) for t in terms(text)}
+    total = sum(bm25.idf(t) for t in wanted)
+    return sum(bm25.idf(t) for t in wanted if t in present) / total
+
+
+def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
+    profile = analyze(retrieval.question)
+    passages = retrieval.passages
+    if not passages:
+        return Evidence(profile, passages, [], abstain=True, reason="nothing in the selected documents matches")
+    top = passages[:_PASSAGES_FOR_EVIDENCE]
+    rank_of = {p.chunk_id: i for i, p in enumerate(top)}
+    metas, vectors = store.sentences_of(rank_of)
+    question_terms = list(profile.terms)
+    passage_coverage = {p.chunk_id: lexical_coverage(question_terms, p.text, bm25) for p in top}
+    seen: dict[tuple[str, int], ScoredSentence] = {}
+    sims = vectors @ retrieval.query_vector if len(metas) else np.zeros(0)
+    for meta, vector, sim in zip(metas, vectors, sims):
+        if meta.get("heading") or len(meta["text"].split()) < _MIN_WORDS:
+            continue
+        rank = rank_of[meta["chunk_id"]]
+        lexical = lexical_coverage(question_terms, meta["text"], bm25)
+        type_match = matches_type(profile.answer_type, meta["text"])
+        score = (
+            0.55 * float(sim)
+            + 0.35 * lexical
+            + 0.10 * passage_coverage[meta["chunk_id"]]
+            + (0.06 if type_match and profile.answer_type != "any" else 0.0)
+            + 0.03 / (1 + rank)
+        )
+        key = (meta["doc_id"], int(meta["start"]))
+        if key not in seen or seen[key].score < score:
+            seen[key] = ScoredSentence(top[rank], rank, int(meta["start"]), int(meta["end"]), meta["text"],
+                                       float(sim), lexical, type_match, score, vector)
+    sentences = sorted(seen.values(), key=lambda s: s.score, reverse=True)
+    evidence = Evidence(profile, passages, sentences)
+    _decide(evidence, bm25)
+    return evidence
+
+
+def _decide(evidence: Evidence, bm25: BM25Index) -> None:
+    profile, best = evidence.profile, evidence.best
+    if best is None:
+        evidence.abstain, evidence.reason = True, "no passage has a usable sentence"
+        return
+    unknown = [e for e in profile.entities if not bm25.known(e)]
+    if unknown:
+        evidence.abstain = True
+        shown = " or ".join(f"“{w}”" for w in as_written(unknown, profile.text))
+        evidence.reason = f"the documents never mention {shown}"
+        return
+    if best.similarity < SIM_FLOOR and best.lexical < LEXICAL_FLOOR:
+        evidence.abstain, evidence.reason = True, "no passage is close enough to the question"
+        return
+    if profile.answer_type in _KIND_NAMES:
+        window = [s for s in evidence.sentences if s.score >= best.score - TYPE_WINDOW]
+        if not any(s.type_match for s in window):
+            kind = _KIND_NAMES[profile.answer_type]
+            evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
+            return
+    retrieved = {canonical(t) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE] for t in terms(p.text)}
+    evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)
+
+
+def as_written(stemmed: list[str], question: str) -> tuple[str, ...]:
+    """The question's own words for stemmed terms, for a message the user recognises."""
+    words = re.findall(r"[\w’'-]+", question)
+    return tuple(next((w.strip("'’-") for w in words if canonical(w.strip("'’-")) == s), s) for s in stemmed)

@@ -1,0 +1,68 @@
+"""What a question asks for: the kind of answer it expects and the names/numbers it hinges on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.lexical import STOPWORDS, numbers, stem, terms
+
+_TYPE_PATTERNS = (
+    ("expansion", re.compile(r"\b(stand for|acronym|abbreviation|short for)\b", re.I)),
+    ("percentage", re.compile(r"\b(what|which) (percentage|percent|share)\b|\bhow many percent", re.I)),
+    ("number", re.compile(r"\b(how (many|much|large|big|high|long)|what (percentage|percent|share|proportion|level|amount|number|fraction)|by how much|what (is|was) the (size|number|amount))\b", re.I)),
+    ("date", re.compile(r"\b(when|what (year|date|month|day)|which (year|date|month)|since when|how long ago)\b", re.I)),
+    ("person", re.compile(r"^\s*(who|whom)\b|\bwhich (person|official|expert|analyst|minister|leader|researcher)\b", re.I)),
+)
+_QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "does", "did", "do", "is",
+                   "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "according",
+                   "in", "on", "for", "the", "a", "an", "and", "if", "as", "to", "of", "under", "after", "before"}
+# Everyday ways of naming what the briefs name differently.
+_ALIASES = {"america": "us", "american": "us", "united states": "us", "usa": "us", "rok": "korea",
+            "south korean": "korea", "japanese": "japan", "korean": "korea", "chinese": "china",
+            "pm": "minister", "beijing": "china", "tokyo": "japan", "seoul": "korea"}
+_NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubling|half|third|quarter|percent|per cent|dozen|hundred|thousand|million|billion|trillion)\b|\d", re.I)
+_DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|jan\.|feb\.|mar\.|apr\.|jun\.|jul\.|aug\.|sept?\.|oct\.|nov\.|dec\.|spring|summer|autumn|fall|winter|since|year|month)\b", re.I)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b|\b(?:Dr|Prof|Mr|Ms|President|Professor|Minister)\.? [A-Z][a-z]+")
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    text: str
+    answer_type: str  # expansion | number | date | person | any
+    terms: tuple[str, ...]  # stemmed content terms
+    entities: tuple[str, ...]  # names, acronyms and numbers as written in the question, stemmed
+
+
+def analyze(question: str) -> QuestionProfile:
+    answer_type = next((name for name, pattern in _TYPE_PATTERNS if pattern.search(question)), "any")
+    entities: list[str] = []
+    # Same word boundaries as the index (\w+), so "Ki-tae" or "U.S." are checked part by part.
+    for i, match in enumerate(re.finditer(r"\w+", question)):
+        word = match.group()
+        if len(word) < 2 or word.lower() in _QUESTION_WORDS or word.lower() in STOPWORDS:
+            continue
+        if word[0].isupper() and (i > 0 or word.isupper()):
+            entities.append(canonical(word))
+    entities += sorted(numbers(question))
+    return QuestionProfile(question, answer_type, tuple(canonical(t) for t in terms(question)), tuple(dict.fromkeys(entities)))
+
+
+def canonical(word: str) -> str:
+    lowered = word.lower().replace("’", "'")
+    lowered = _ALIASES.get(lowered, lowered)
+    return stem(lowered)
+
+
+def matches_type(answer_type: str, sentence: str) -> bool:
+    if answer_type == "percentage":
+        return bool(re.search(r"\d\s?%|\bper ?cent\b|\bpercentage\b", sentence, re.I))
+    if answer_type == "number":
+        return bool(_NUMBER_WORDS.search(re.sub(r"\b(19|20)\d\d\b", "", sentence)))
+    if answer_type == "date":
+        return bool(_DATE_WORDS.search(sentence))
+    if answer_type == "person":
+        return bool(_NAME.search(sentence))
+    if answer_type == "expansion":
+        return bool(re.search(r"\([A-Z]{2,}\)", sentence))
+    return True

@@ -1,0 +1,139 @@
+"""Hybrid retrieval: dense chunk vectors, dense sentence vectors and BM25, fused by reciprocal rank.
+
+Sentence-level vectors let a passage win on its single best sentence, which is what a precise
+question usually matches; chunk vectors carry the broader context; BM25 catches names, numbers
+and acronyms that embeddings blur.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ingest.store import Store
+from rag.bm25 import BM25Index
+from rag.errors import BriefingError
+from rag.settings import Settings
+from rag.types import Passage
+
+_RRF_K = 60
+_CANDIDATES = 30  # per signal, before fusion
+_FINGERPRINT_TTL = 2.0  # seconds a corpus fingerprint is trusted before asking the store again
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some documents (by `source`) and/or a publication date range
+    (ISO dates, inclusive). Documents without a known date are left out when a range is set."""
+
+    sources: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+
+    @classmethod
+    def coerce(cls, value: "Filters | dict[str, Any] | None") -> "Filters | None":
+        if value is None or isinstance(value, Filters):
+            return value
+        unknown = set(value) - {"sources", "date_from", "date_to"}
+        if unknown:
+            raise BriefingError(f"Unknown filter(s) {sorted(unknown)}; use sources, date_from, date_to.")
+        return cls(tuple(value.get("sources") or ()), value.get("date_from") or "", value.get("date_to") or "")
+
+    def allows(self, source: str, date: str) -> bool:
+        if self.sources and source not in self.sources:
+            return False
+        if self.date_from or self.date_to:
+            if not date:
+                return False
+            if self.date_from and date < self.date_from:
+                return False
+            if self.date_to and date > self.date_to:
+                return False
+        return True
+
+
+@dataclass
+class Retrieval:
+    question: str
+    query_vector: np.ndarray
+    passages: list[Passage]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def passage_from(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
+    """The one place a stored chunk becomes a public `Passage`."""
+    return Passage(
+        chunk_id=chunk_id,
+        doc_id=meta["doc_id"],
+        source=meta["source"],
+        title=meta.get("title", ""),
+        date=meta.get("date", ""),
+        author=meta.get("author", ""),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        score=round(float(score), 6),
+        page=int(meta["page"]) if meta.get("page") else None,
+    )
+
+
+class Retriever:
+    def __init__(self, settings: Settings, store: Store, embed_query: Callable[[str], np.ndarray]):
+        self.settings = settings
+        self.store = store
+        self.embed_query = embed_query
+        self._bm25: BM25Index | None = None
+        self._fingerprint: str | None = None
+        self._checked_at = 0.0
+
+    def bm25(self) -> BM25Index:
+        now = time.monotonic()
+        if self._bm25 is None or now - self._checked_at > _FINGERPRINT_TTL:
+            fingerprint = self.store.fingerprint()
+            if fingerprint != self._fingerprint or self._bm25 is None:
+                self._bm25 = BM25Index(*self.store.all_chunks())
+                self._fingerprint = fingerprint
+            self._checked_at = now
+        return self._bm25
+
+    def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
+        if filters is None:
+            return None
+        return {r.doc_id for r in self.store.document_records() if filters.allows(r.source, r.date)}
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        vector = self.embed_query(question)
+        timings["embed"] = time.perf_counter() - t0
+        allowed = self._allowed_docs(Filters.coerce(filters))
+        if allowed is not None and not allowed:
+            return Retrieval(question, vector, [], timings)
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+
+        t0 = time.perf_counter()
+        chunk_ids, chunk_sims, _ = self.store.query("chunks", vector, _CANDIDATES, where)
+        sent_ids, sent_sims, sent_metas = self.store.query("sentences", vector, _CANDIDATES * 2, where)
+        best_sentence: dict[str, float] = {}
+        for sim, meta in zip(sent_sims, sent_metas):
+            best_sentence[meta["chunk_id"]] = max(sim, best_sentence.get(meta["chunk_id"], -1.0))
+        sentence_ranked = sorted(best_sentence, key=best_sentence.get, reverse=True)
+        timings["dense"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        index = self.bm25()
+        lexical_ranked = [index.ids[row] for row, _ in index.search(question, _CANDIDATES, allowed)]
+        timings["bm25"] = time.perf_counter() - t0
+
+        fused: dict[str, float] = {}
+        for ranking in (chunk_ids, sentence_ranked, lexical_ranked):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        top = sorted(fused, key=fused.get, reverse=True)[:k]
+        stored = self.store.get_chunks(top)
+        passages = [passage_from(cid, *stored[cid], fused[cid]) for cid in top if cid in stored]
+        return Retrieval(question, vector, passages, timings)

@@ -1,0 +1,73 @@
+"""All configuration in one object, built once at an entry point and passed down.
+
+Every field can be set from the environment as `BRIEFING_<FIELD>` (e.g. `BRIEFING_DATA_DIR`);
+the OpenAI fields also read the conventional `OPENAI_API_KEY` / `OPENAI_BASE_URL`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore", populate_by_name=True)
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(Path(".briefing"), description="Folder holding the Chroma index.")
+    corpus: Path = Field(Path("corpus"), description="Default folder of documents to ingest.")
+    collection: str = Field("briefing", description="Name prefix of the Chroma collections.")
+    chroma_host: str = Field("", description="Chroma server host; when set, use HttpClient instead of a local index.")
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+
+    # --- ingest --------------------------------------------------------------------------
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: the bundled all-MiniLM-L6-v2, or a folder with the same files.",
+    )
+    chunk_words: int = Field(180, description="Target chunk size in words (chunks end on sentence boundaries).")
+    chunk_overlap_sentences: int = Field(1, description="Sentences shared between consecutive chunks.")
+    embed_batch_size: int = Field(64, description="Texts per embedding batch.")
+
+    # --- retrieval and answering ----------------------------------------------------------
+    top_k: int = Field(8, description="Passages returned by retrieve() and used by ask().")
+    answer_mode: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto = LLM when an API key or base URL is configured, else extractive."
+    )
+    max_question_chars: int = Field(1000, description="Longest question accepted.")
+    answer_sentences: int = Field(4, description="Most sentences in an extractive answer.")
+
+    # --- LLM (issue: answers written by an OpenAI-compatible model) ----------------------
+    openai_api_key: str = Field(
+        "",
+        validation_alias=AliasChoices("BRIEFING_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible endpoint.",
+    )
+    openai_base_url: str = Field(
+        "",
+        validation_alias=AliasChoices("BRIEFING_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of any OpenAI-compatible server (Ollama, vLLM, llama.cpp ...).",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name sent to the endpoint.")
+    llm_timeout: float = Field(30.0, description="Seconds before an LLM request is abandoned.")
+    llm_max_retries: int = Field(2, description="Retries on transient LLM failures (429, 5xx, connection).")
+
+    # --- UI ----------------------------------------------------------------------------
+    ui_host: str = Field("127.0.0.1", description="Interface the UI binds to.")
+    ui_port: int = Field(7860, description="Port the UI listens on.")
+    ui_auth: str = Field("", description="user:password to require basic auth in the UI.")
+    ui_allow_remote: bool = Field(False, description="Allow binding beyond localhost without auth.")
+    upload_max_mb: int = Field(50, description="Largest file the UI accepts for upload, in MB.")
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def resolved_answer_mode(self) -> Literal["extractive", "llm"]:
+        if self.answer_mode == "auto":
+            return "llm" if self.llm_configured else "extractive"
+        return self.answer_mode
