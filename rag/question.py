@@ -22,16 +22,28 @@ _ALIASES = {"america": "us", "american": "us", "united states": "us", "usa": "us
             "south korean": "korea", "japanese": "japan", "korean": "korea", "chinese": "china",
             "pm": "minister", "beijing": "china", "tokyo": "japan", "seoul": "korea"}
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubling|half|third|quarter|percent|per cent|dozen|hundred|thousand|million|billion|trillion)\b|\d", re.I)
-_DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|jan\.|feb\.|mar\.|apr\.|jun\.|jul\.|aug\.|sept?\.|oct\.|nov\.|dec\.|spring|summer|autumn|fall|winter|since|year|month)\b", re.I)
+_DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.|spring|summer|autumn|fall|winter|since|year|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)", re.I)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b|\b(?:Dr|Prof|Mr|Ms|President|Professor|Minister)\.? [A-Z][a-z]+")
 
 
 @dataclass(frozen=True)
 class QuestionProfile:
     text: str
-    answer_type: str  # expansion | number | date | person | any
+    answer_type: str  # expansion | percentage | number | date | person | any
     terms: tuple[str, ...]  # stemmed content terms
-    entities: tuple[str, ...]  # names, acronyms and numbers as written in the question, stemmed
+    entities: tuple[str, ...]  # names, acronyms and numbers in the question, stemmed
+    # What a figure is asked of ("seats" in "how many seats ..."), or its unit ("in yen"):
+    # if the documents never use the word, they cannot give the figure.
+    measured: tuple[str, ...] = ()
+    negated: bool = False
+
+
+_MEASURED = re.compile(
+    r"\bhow (?:many|much) ((?:[a-z-]+ ){0,2}?[a-z-]+?) (?:did|does|do|are|were|is|was|will|has|have|had|can|could|would)\b"
+    r"|\b(?:in|into) (yen|dollars|euros|won|usd|jpy|krw)\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
 
 def analyze(question: str) -> QuestionProfile:
@@ -45,7 +57,27 @@ def analyze(question: str) -> QuestionProfile:
         if word[0].isupper() and (i > 0 or word.isupper()):
             entities.append(canonical(word))
     entities += sorted(numbers(question))
-    return QuestionProfile(question, answer_type, tuple(canonical(t) for t in terms(question)), tuple(dict.fromkeys(entities)))
+    measured = []
+    for match in _MEASURED.finditer(question):
+        phrase = match.group(1) or match.group(2)
+        measured.append(canonical(phrase.split()[-1]))
+    return QuestionProfile(
+        question,
+        answer_type,
+        tuple(canonical(t) for t in terms(question)),
+        tuple(dict.fromkeys(entities)),
+        tuple(measured),
+        bool(_NEGATION.search(question)),
+    )
+
+
+def negates(sentence: str, term: str) -> bool:
+    """Whether `sentence` denies `term` ("decision not to send" for "send")."""
+    words = re.findall(r"[\w']+", sentence.lower())
+    for i, word in enumerate(words):
+        if canonical(word) == term and any(_NEGATION.fullmatch(w) for w in words[max(0, i - 3):i]):
+            return True
+    return False
 
 
 def canonical(word: str) -> str:

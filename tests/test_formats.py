@@ -183,6 +183,43 @@ def test_docx_paragraphs_tables_and_properties(tmp_path):
     assert got.page_starts == ()
 
 
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+WORD_XML = [
+    # a block content control, as in Word cover pages and templates
+    f'<w:sdt {W}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>Cover title</w:t></w:r></w:p></w:sdtContent></w:sdt>',
+    # tracked changes: the inserted text counts, the deleted text does not; tab-stop definitions are no tabs
+    f'<w:p {W}><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t xml:space="preserve">Talks </w:t></w:r>'
+    '<w:del w:id="1" w:author="x"><w:r><w:delText>failed </w:delText></w:r></w:del>'
+    '<w:ins w:id="2" w:author="x"><w:r><w:t>resumed</w:t></w:r></w:ins><w:r><w:tab/><w:t>today.</w:t></w:r></w:p>',
+    # a text box (modern drawing with its VML fallback copy): its text follows the anchor paragraph once
+    f'<w:p {W} {MC}><w:r><w:t>Anchor paragraph.</w:t></w:r><w:r><mc:AlternateContent>'
+    '<mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>Box text.</w:t></w:r></w:p>'
+    '</w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>Box text.</w:t>'
+    '</w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>',
+]
+
+
+def test_docx_content_controls_tracked_changes_text_boxes_merged_rows(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for xml in WORD_XML:
+        body.insert(len(body) - 1, parse_xml(xml))  # before the closing w:sectPr
+    table = document.add_table(rows=3, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Region", "Status"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "North"
+    table.cell(1, 1).text, table.cell(2, 1).text = "calm", "tense"
+    path = tmp_path / "word.docx"
+    document.save(path)
+    assert read_docx(path).text.split("\n") == [
+        "Cover title", "Talks resumed today.", "Anchor paragraph.", "Box text.",
+        "Region | Status", "North | calm", "tense",
+    ]
+
+
 @pytest.mark.parametrize("data, reason", [
     (b"this is junk, not a zip" * 10, "corrupt DOCX"),
     (b"PK\x03\x04" + b"\x00" * 100, "corrupt DOCX"),
@@ -321,3 +358,28 @@ def test_pdf_with_one_broken_page_keeps_the_others(tmp_path, monkeypatch):
     got = read_pdf(_write(tmp_path, "half.pdf", make_pdf([PAGE_TWO, ["Lost page."]])))
     first = "Second page begins here.\nIt ends here."
     assert got.text == first + "\n\n" and got.page_starts == (0, len(first) + 2)
+
+
+def test_html_articles_inside_widgets_are_not_the_main_text(tmp_path):
+    page = """<html><body>
+    <div class="related-posts"><article><p>A much longer teaser for another post that is not this one at all.</p></article></div>
+    <article><h1>Real</h1><p>Short body.</p></article>
+    <section class="comments"><article><p>A commenter wrote a very long comment here, longer than the body.</p></article></section>
+    </body></html>"""
+    assert read_html(_write(tmp_path, "a.html", page.encode())).text == "Real\nShort body."
+
+
+def test_docx_made_by_a_script_has_no_made_up_properties(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Just text.")
+    document.save(tmp_path / "plain.docx")
+    assert read_docx(tmp_path / "plain.docx").properties == {}
+
+
+def test_html_small_embedded_article_is_not_taken_for_the_content(tmp_path):
+    body = "".join(f"<p>Paragraph {i} of the analysis, which is long enough to matter.</p>" for i in range(6))
+    page = f"<html><body><main><h1>Analysis</h1>{body}<article><p>Embedded post.</p></article></main></body></html>"
+    text = read_html(_write(tmp_path, "e.html", page.encode())).text
+    assert text.startswith("Analysis\nParagraph 0") and text.endswith("Embedded post.")
