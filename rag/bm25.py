@@ -32,6 +32,14 @@ class BM25Index:
     def known(self, term: str) -> bool:
         return term in self._idf
 
+    def coverage(self, question_terms: list[str], text_terms: set[str]) -> float:
+        """Share of the question's idf-weighted content terms found in `text_terms`."""
+        wanted = set(question_terms)
+        total = sum(self.idf(t) for t in wanted)
+        if not total:
+            return 0.0
+        return sum(self.idf(t) for t in wanted if t in text_terms) / total
+
     def search(self, query: str, n: int, allowed_docs: set[str] | None = None) -> list[tuple[int, float]]:
         """(row, score) best first; rows with a zero score never come back."""
         query_terms = [t for t in terms(query) if t in self._idf]

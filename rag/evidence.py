@@ -58,12 +58,7 @@ class Evidence:
 
 def lexical_coverage(question_terms: list[str], text: str, bm25: BM25Index) -> float:
     """Share of the question's (idf-weighted) content terms that `text` contains."""
-    wanted = set(question_terms)
-    if not wanted:
-        return 0.0
-    present = {canonical(t) for t in terms(text)}
-    total = sum(bm25.idf(t) for t in wanted)
-    return sum(bm25.idf(t) for t in wanted if t in present) / total
+    return bm25.coverage(question_terms, {canonical(t) for t in terms(text)})
 
 
 def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:

@@ -16,11 +16,14 @@ import numpy as np
 from ingest.store import Store
 from rag.bm25 import BM25Index
 from rag.errors import BriefingError
+from rag.lexical import terms
+from rag.question import canonical
 from rag.settings import Settings
 from rag.types import Passage
 
 _RRF_K = 60
 _CANDIDATES = 30  # per signal, before fusion
+_RERANKED = 20  # fused candidates re-scored on their best sentence
 _FINGERPRINT_TTL = 2.0  # seconds a corpus fingerprint is trusted before asking the store again
 
 
@@ -133,7 +136,32 @@ class Retriever:
         for ranking in (chunk_ids, sentence_ranked, lexical_ranked):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
-        top = sorted(fused, key=fused.get, reverse=True)[:k]
+        candidates = sorted(fused, key=fused.get, reverse=True)[:max(_RERANKED, k)]
+        t0 = time.perf_counter()
+        scores = self._rerank(question, vector, candidates, fused, index)
+        timings["rerank"] = time.perf_counter() - t0
+        top = sorted(candidates, key=scores.get, reverse=True)[:k]
         stored = self.store.get_chunks(top)
-        passages = [passage_from(cid, *stored[cid], fused[cid]) for cid in top if cid in stored]
+        passages = [passage_from(cid, *stored[cid], scores[cid]) for cid in top if cid in stored]
         return Retrieval(question, vector, passages, timings)
+
+    def _rerank(self, question: str, vector: np.ndarray, candidates: list[str], fused: dict[str, float],
+                index: BM25Index) -> dict[str, float]:
+        """Rank fusion rewards being decent on every signal; a passage whose single sentence
+        answers the question can lose that way. Re-score each candidate on its best sentence
+        (meaning plus term coverage) and its overall term coverage; fusion breaks ties."""
+        question_terms = [canonical(t) for t in terms(question)]
+        metas, vectors = self.store.sentences_of(candidates)
+        sims = vectors @ vector if len(metas) else np.zeros(0)
+        best: dict[str, float] = {}
+        chunk_terms: dict[str, set[str]] = {cid: set() for cid in candidates}
+        for meta, sim in zip(metas, sims):
+            sentence_terms = {canonical(t) for t in terms(meta["text"])}
+            chunk_terms[meta["chunk_id"]] |= sentence_terms
+            score = 0.6 * float(sim) + 0.4 * index.coverage(question_terms, sentence_terms)
+            best[meta["chunk_id"]] = max(score, best.get(meta["chunk_id"], 0.0))
+        top_fused = max(fused.values())
+        return {
+            cid: best.get(cid, 0.0) + 0.1 * index.coverage(question_terms, chunk_terms[cid]) + 0.05 * fused[cid] / top_fused
+            for cid in candidates
+        }

@@ -1,0 +1,394 @@
+"""Metric functions of the eval: pure, deterministic, offline, and testable with fakes.
+
+Conventions (they matter for comparing runs):
+
+- Text normalisation (`normalize`): lowercase; curly quotes -> straight; the dashes
+  ‐ ‑ ‒ – — ― − -> "-"; whitespace collapsed to one space. Applied to both sides of every
+  containment check (key facts, evidence quotes).
+- Rankings are the order the retriever returned (`Answer.passages`, best first). Passages with
+  equal scores are NOT re-sorted, so a run is deterministic; several passages from one document
+  count once for recall and the first of them gives the document's rank.
+- Abstentions are excluded from the answer and citation metrics (the value is `None` and the
+  question is left out of the average, never scored NaN or 0); they are measured by the
+  abstention confusion matrix instead. Retrieval metrics are computed for every answerable
+  question, abstained or not (retrieval happens either way).
+- A metric with nothing to average over is `None`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+KEY_FACT_WINDOW = 1000  # key facts must appear within this many characters of the answer text
+
+SupportFn = Callable[[str, str, Any], bool]  # supports(sentence, passage_text, embedder) -> bool
+
+# --------------------------------------------------------------------------- normalisation
+
+_QUOTES = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+})
+
+# [1]   [1, 2]   [1][2]  -- a group of markers is one or more adjacent bracketed number lists
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+
+
+def normalize(text: str) -> str:
+    """Lowercase, unify quotes and dashes, collapse whitespace."""
+    return " ".join(str(text).translate(_QUOTES).lower().split())
+
+
+def strip_markers(text: str) -> str:
+    """The answer text without its `[n]` citation markers (and the space before them)."""
+    return _MARKER_GROUP.sub("", text)
+
+
+def markers(text: str) -> list[int]:
+    """Every citation number used in `text`, in order of appearance (repeats kept)."""
+    return [int(n) for group in _MARKER.findall(text) for n in group.split(",")]
+
+
+# --------------------------------------------------------------------------- key facts
+
+
+def _alias_in(alias: str, text: str) -> bool:
+    """`alias` occurs in `text` (both normalised). A digit at an edge of the alias must not
+    touch another digit ("17" is not found in "2017" or "170"), and an alias starting with a
+    letter or digit must start a word ("nds" is not found in "lands"); the right edge of a word
+    may run on, so "buildup" matches "buildups"."""
+    alias = normalize(alias)
+    if not alias:
+        return False
+    start = text.find(alias)
+    while start != -1:
+        end = start + len(alias)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        ok = not (alias[0].isalnum() and before.isalnum())
+        ok = ok and not (alias[-1].isdigit() and after.isdigit())
+        if ok:
+            return True
+        start = text.find(alias, start + 1)
+    return False
+
+
+def key_facts_found(answer_text: str, key_facts: Sequence[Sequence[str]], window: int = KEY_FACT_WINDOW) -> list[bool]:
+    """One flag per key fact: does any of its aliases occur in the first `window` characters of
+    the answer (markers stripped, normalised)?"""
+    text = normalize(strip_markers(answer_text)[:window])
+    return [any(_alias_in(alias, text) for alias in aliases) for aliases in key_facts]
+
+
+def key_fact_recall(answer_text: str, key_facts: Sequence[Sequence[str]], window: int = KEY_FACT_WINDOW) -> float | None:
+    found = key_facts_found(answer_text, key_facts, window)
+    return sum(found) / len(found) if found else None
+
+
+# --------------------------------------------------------------------------- retrieval
+
+
+def source_matches(source: str, gold: str) -> bool:
+    """A retrieved document `source` (path relative to its ingest root) is the gold source
+    (exact, or the gold names the file and the source is that file in a sub-folder)."""
+    return source == gold or ("/" not in gold and source.rsplit("/", 1)[-1] == gold)
+
+
+def retrieval_metrics(ranked_sources: Sequence[str], gold_sources: Sequence[str], k: int) -> dict[str, float | None]:
+    """hit@k (any gold source among the top k passages), recall@k (share of gold sources among
+    them) and the reciprocal rank of the first passage from a gold source (0 when none is
+    retrieved). All None when the question has no gold sources."""
+    gold = list(dict.fromkeys(gold_sources))
+    if not gold:
+        return {"hit": None, "recall": None, "rr": None}
+    top = list(ranked_sources[:k])
+    found = [g for g in gold if any(source_matches(s, g) for s in top)]
+    rr = 0.0
+    for rank, source in enumerate(ranked_sources, 1):
+        if any(source_matches(source, g) for g in gold):
+            rr = 1.0 / rank
+            break
+    return {"hit": 1.0 if found else 0.0, "recall": len(found) / len(gold), "rr": rr}
+
+
+def contains_quote(passage_text: str, quote: str) -> bool:
+    return bool(normalize(quote)) and normalize(quote) in normalize(passage_text)
+
+
+def evidence_hit(passage_texts: Sequence[str], evidence: Sequence[str], k: int) -> float | None:
+    """1.0 when one of the top-k passages contains one of the evidence quotes (normalised)."""
+    if not evidence:
+        return None
+    top = [normalize(t) for t in passage_texts[:k]]
+    quotes = [normalize(q) for q in evidence if normalize(q)]
+    return 1.0 if any(q in t for q in quotes for t in top) else 0.0
+
+
+# --------------------------------------------------------------------------- answer text
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans({c: " " for c in string.punctuation + "\u00a5\u20ac\u00a3\u00b7\u2026"})
+
+
+def squad_tokens(text: str) -> list[str]:
+    """SQuAD answer normalisation (lowercase, no punctuation, no articles), on top of the quote
+    and dash unification above."""
+    text = normalize(text).translate(_PUNCT)
+    return _ARTICLES.sub(" ", text).split()
+
+
+def token_f1(prediction: str, reference: str) -> float | None:
+    """SQuAD token F1 of the answer (markers stripped) against the reference answer."""
+    pred, ref = squad_tokens(strip_markers(prediction)), squad_tokens(reference)
+    if not ref:
+        return None
+    if not pred:
+        return 0.0
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def semantic_similarity(embedder: Any, prediction: str, reference: str) -> float | None:
+    """Cosine of the embeddings of the answer (markers stripped) and the reference answer."""
+    prediction, reference = strip_markers(prediction).strip(), reference.strip()
+    if not prediction or not reference:
+        return None
+    u, v = np.asarray(embedder.embed([prediction, reference]), dtype=np.float64)
+    denom = float(np.linalg.norm(u) * np.linalg.norm(v))
+    return float(np.dot(u, v) / denom) if denom else 0.0
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def cited_claims(text: str) -> list[tuple[str, list[int]]]:
+    """The answer cut at its marker groups: each piece of text that ends in one or more markers,
+    with the numbers it cites. Text after the last marker (e.g. a closing note) is uncited and
+    not returned. Punctuation left behind a marker ("... 2027 [1].") goes with its claim."""
+    claims = []
+    position = 0
+    for match in _MARKER_GROUP.finditer(text):
+        claim = text[position:match.start()].strip()
+        claim = claim.lstrip(".,;:!? \n-").strip()
+        numbers = list(dict.fromkeys(markers(match.group())))
+        position = match.end()
+        if claim:
+            claims.append((claim, numbers))
+        elif claims:  # "[1] [2]" separated by something that is not text: same claim
+            claims[-1][1].extend(n for n in numbers if n not in claims[-1][1])
+    return claims
+
+
+def citation_validity(answer: Any) -> bool:
+    """Every marker in the text has a citation with that number, and every citation's passage
+    is one of the answer's retrieved passages."""
+    numbers = {c.n for c in answer.citations}
+    if any(n not in numbers for n in markers(answer.text)):
+        return False
+    retrieved = {p.chunk_id for p in answer.passages}
+    return all(c.passage.chunk_id in retrieved for c in answer.citations)
+
+
+def citation_pairs(answer: Any) -> list[tuple[str, int, Any]]:
+    """(claim, n, cited passage) for every marker that points to a citation."""
+    by_n = {c.n: c.passage for c in answer.citations}
+    return [(claim, n, by_n[n]) for claim, numbers in cited_claims(answer.text) for n in numbers if n in by_n]
+
+
+def citation_precision(answer: Any, supports: SupportFn, embedder: Any) -> tuple[float | None, list[dict]]:
+    """Share of (claim, cited passage) pairs where `supports(claim, passage.text, embedder)`
+    holds (ALCE citation precision, with the offline support check). Markers pointing to no
+    citation count as unsupported pairs. None when the answer cites nothing."""
+    by_n = {c.n: c.passage for c in answer.citations}
+    checks = []
+    for claim, numbers in cited_claims(answer.text):
+        for n in numbers:
+            passage = by_n.get(n)
+            ok = bool(passage is not None and supports(claim, passage.text, embedder))
+            checks.append({"n": n, "claim": claim, "supported": ok})
+    if not checks:
+        return None, checks
+    return sum(c["supported"] for c in checks) / len(checks), checks
+
+
+def citation_recall(answer: Any, evidence: Sequence[str]) -> float | None:
+    """1.0 when the answer cites a passage that contains one of the evidence quotes."""
+    if not evidence:
+        return None
+    used = set(markers(answer.text))
+    texts = [c.passage.text for c in answer.citations if c.n in used]
+    return 1.0 if any(contains_quote(t, q) for t in texts for q in evidence) else 0.0
+
+
+# --------------------------------------------------------------------------- abstention
+
+
+def confusion(outcomes: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
+    """Confusion matrix of (answerable, abstained) pairs with the two error rates:
+    false-answer rate = unanswerable questions answered / unanswerable questions;
+    over-refusal rate = answerable questions abstained on / answerable questions."""
+    counts = Counter((bool(a), bool(b)) for a, b in outcomes)
+    m = {
+        "answerable_answered": counts[(True, False)],
+        "answerable_abstained": counts[(True, True)],
+        "unanswerable_answered": counts[(False, False)],
+        "unanswerable_abstained": counts[(False, True)],
+    }
+    answerable = m["answerable_answered"] + m["answerable_abstained"]
+    unanswerable = m["unanswerable_answered"] + m["unanswerable_abstained"]
+    total = answerable + unanswerable
+    m["false_answer_rate"] = m["unanswerable_answered"] / unanswerable if unanswerable else None
+    m["over_refusal_rate"] = m["answerable_abstained"] / answerable if answerable else None
+    m["abstention_accuracy"] = (m["answerable_answered"] + m["unanswerable_abstained"]) / total if total else None
+    return m
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean over the values that are not None (None when there are none)."""
+    kept = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return sum(kept) / len(kept) if kept else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default), None for no values."""
+    values = [float(v) for v in values if v is not None]
+    return float(np.percentile(values, q)) if values else None
+
+
+def score_answer(
+    record: dict,
+    answer: Any,
+    k: int,
+    embedder: Any = None,
+    supports: SupportFn | None = None,
+) -> dict[str, Any]:
+    """All per-question metrics for one gold `record` and the `answer` the pipeline gave."""
+    answerable = bool(record.get("answerable", True))
+    abstained = bool(answer.abstained)
+    sources = [p.source for p in answer.passages]
+    texts = [p.text for p in answer.passages]
+    m: dict[str, Any] = {"answerable": answerable, "abstained": abstained}
+
+    retrieval = retrieval_metrics(sources, record.get("sources", []) if answerable else [], k)
+    m["hit@k"], m["recall@k"], m["rr"] = retrieval["hit"], retrieval["recall"], retrieval["rr"]
+    m["evidence_hit@k"] = evidence_hit(texts, record.get("evidence", []), k) if answerable else None
+
+    answered = not abstained
+    facts = record.get("key_facts", [])
+    found = key_facts_found(answer.text, facts) if answerable and answered else []
+    m["key_facts_found"] = found
+    m["key_fact_recall"] = (sum(found) / len(found) if found else None) if answerable and answered else None
+    ref = record.get("reference_answer", "")
+    m["token_f1"] = token_f1(answer.text, ref) if answerable and answered else None
+    m["semantic_similarity"] = (
+        semantic_similarity(embedder, answer.text, ref) if answerable and answered and embedder is not None else None
+    )
+    m["citation_validity"] = (1.0 if citation_validity(answer) else 0.0) if answered else None
+    m["citation_precision"], m["support_checks"] = (
+        citation_precision(answer, supports, embedder) if answered and supports is not None else (None, [])
+    )
+    m["citation_recall"] = citation_recall(answer, record.get("evidence", [])) if answerable and answered else None
+    return m
+
+
+def question_passes(m: dict[str, Any]) -> tuple[bool, list[str]]:
+    """A question passes when an answerable one is answered with every key fact and valid
+    citations, and an unanswerable one is abstained on. Returns (passed, reasons it failed)."""
+    reasons = []
+    if m.get("error"):
+        return False, [f"error: {m['error']}"]
+    if not m["answerable"]:
+        if not m["abstained"]:
+            reasons.append("answered an unanswerable question")
+        return not reasons, reasons
+    if m["abstained"]:
+        return False, ["abstained on an answerable question"]
+    found = m.get("key_facts_found") or []
+    if found and not all(found):
+        reasons.append(f"missing {found.count(False)} of {len(found)} key facts")
+    if m.get("citation_validity") == 0.0:
+        reasons.append("invalid citations")
+    return not reasons, reasons
+
+
+TOTAL_METRICS = (
+    # name, per-question key, higher is better
+    ("hit@k", "hit@k"),
+    ("recall@k", "recall@k"),
+    ("mrr", "rr"),
+    ("evidence_hit@k", "evidence_hit@k"),
+    ("key_fact_recall", "key_fact_recall"),
+    ("token_f1", "token_f1"),
+    ("semantic_similarity", "semantic_similarity"),
+    ("citation_validity", "citation_validity"),
+    ("citation_precision", "citation_precision"),
+    ("citation_recall", "citation_recall"),
+)
+
+
+def aggregate(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
+    """Totals over per-question metric dicts (each with "metrics", "pass", "latency_s").
+    Metric names carry k (`hit@5`); `counts` says how many questions each average is over."""
+    ok_rows = [r for r in rows if not r["metrics"].get("error")]
+    totals: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for name, key in TOTAL_METRICS:
+        values = [r["metrics"].get(key) for r in ok_rows]
+        label = name.replace("@k", f"@{k}")
+        totals[label] = mean(values)
+        counts[label] = sum(v is not None for v in values)
+    matrix = confusion((r["metrics"]["answerable"], r["metrics"]["abstained"]) for r in ok_rows)
+    totals["false_answer_rate"] = matrix["false_answer_rate"]
+    totals["over_refusal_rate"] = matrix["over_refusal_rate"]
+    totals["abstention_accuracy"] = matrix["abstention_accuracy"]
+    totals["pass_rate"] = sum(bool(r["pass"]) for r in rows) / len(rows) if rows else None
+    latencies = [r["latency_s"] for r in ok_rows if r.get("latency_s") is not None]
+    totals["latency_p50"] = percentile(latencies, 50)
+    totals["latency_p95"] = percentile(latencies, 95)
+    counts.update({
+        "false_answer_rate": matrix["unanswerable_answered"] + matrix["unanswerable_abstained"],
+        "over_refusal_rate": matrix["answerable_answered"] + matrix["answerable_abstained"],
+        "abstention_accuracy": len(ok_rows), "pass_rate": len(rows),
+        "latency_p50": len(latencies), "latency_p95": len(latencies),
+    })
+    return {"totals": totals, "counts": counts, "confusion": matrix,
+            "questions": len(rows), "errors": len(rows) - len(ok_rows)}
+
+
+def per_tag(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per gold tag: question count, pass rate, key-fact recall (answered answerable questions),
+    abstention rate and the two abstention error rates."""
+    tags = sorted({t for r in rows for t in r.get("tags", [])})
+    out = {}
+    for tag in tags:
+        group = [r for r in rows if tag in r.get("tags", [])]
+        ok = [r for r in group if not r["metrics"].get("error")]
+        matrix = confusion((r["metrics"]["answerable"], r["metrics"]["abstained"]) for r in ok)
+        out[tag] = {
+            "questions": len(group),
+            "pass_rate": sum(bool(r["pass"]) for r in group) / len(group),
+            "key_fact_recall": mean(r["metrics"].get("key_fact_recall") for r in ok),
+            "abstention_rate": sum(r["metrics"]["abstained"] for r in ok) / len(ok) if ok else None,
+            "over_refusal_rate": matrix["over_refusal_rate"],
+            "false_answer_rate": matrix["false_answer_rate"],
+        }
+    return out
+
+
+# Metrics where lower is better (a gate on them is a ceiling, `metric <= value`).
+LOWER_IS_BETTER = {"false_answer_rate", "over_refusal_rate", "latency_p50", "latency_p95"}

@@ -1,0 +1,459 @@
+"""Offline support check: does a passage back a sentence written about it?
+
+Used after LLM generation to verify every citation, and by the eval. No model beyond the bundled
+sentence embedder runs here; the check is a similarity test plus lexical agreement rules:
+
+1. **Similarity**: the best cosine between the claim and any passage sentence, or any window of
+   two adjacent sentences (a claim often merges two), must reach `SIM_THRESHOLD`.
+2. **Numbers**: every number in the claim (digits, number words, fractions such as "two-thirds")
+   appears in the passage. Catches wrong figures, dates and years.
+3. **Names**: every capitalised name or acronym in the claim appears in the passage (demonyms and
+   capitals folded: Chinese/Beijing -> China, U.S./United States/American -> US; acronyms match
+   the initials of a capitalised phrase; a multi-word name needs half its words).
+4. **Polarity**: no negation mismatch between the claim and the best-matching passage window
+   (a not/no/never/rather-than whose scope covers words of the other side), and no antonym swap
+   (raised vs lowered, positive vs negative ...).
+5. **Coverage**: enough of the claim's content words occur in the passage, so a claim that adds
+   facts the passage does not state ("... and predicted the government would collapse") fails.
+
+`support_score` folds these into one number in 0..1 (the similarity, halved for every failed
+rule); `supports` is `support_score >= SUPPORT_THRESHOLD`. Thresholds were tuned on
+eval/support_pairs.jsonl (see tests/test_verify.py for the measured accuracy).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ingest.text import split_sentences
+from rag.lexical import STOPWORDS, stem
+from rag.types import Citation, Passage, Span
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+SIM_THRESHOLD = 0.55  # best claim-to-window cosine needed
+COVERAGE_THRESHOLD = 0.5  # share of the claim's content words found in the passage
+SUPPORT_THRESHOLD = SIM_THRESHOLD
+FAIL_FACTOR = 0.5  # support_score is multiplied by this for every failed lexical rule
+
+# --- normalisation --------------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+    "dozen": 12, "twice": 2, "double": 2, "doubled": 2, "doubling": 2, "triple": 3, "tripled": 3,
+}
+_ONE = {"one": 1, "a": 1, "an": 1}
+_DENOMINATORS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "tenth": 10, "tenths": 10,
+}
+_FRACTION = re.compile(
+    r"\b(one|a|two|three|four|five|six|seven|eight|nine)[\s-]+(" + "|".join(_DENOMINATORS) + r")\b", re.I
+)
+_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_WORDS = re.compile(r"[A-Za-z]+")
+
+# Name variants folded before names are compared (after plural/possessive stemming).
+_NAME_ALIASES = {
+    "american": "us", "america": "us", "usa": "us", "chinese": "china", "beijing": "china",
+    "japanese": "japan", "tokyo": "japan", "korean": "korea", "seoul": "korea", "rok": "korea",
+    "russian": "russia", "moscow": "russia", "pyongyang": "korea", "taiwanese": "taiwan", "taipei": "taiwan",
+    "british": "uk", "britain": "uk", "european": "europe", "indian": "india", "australian": "australia",
+    "philippine": "philippines", "filipino": "philippines",
+}
+_US = re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bU\.S\b|\bUnited States(?: of America)?\b|\bUS\b")
+_UK = re.compile(r"\bU\.K\.|\bUnited Kingdom\b|\bUK\b")
+
+_NEGATORS = {"not", "no", "never", "nor", "neither", "none", "without", "cannot", "nobody", "nothing"}
+_PREFERENCE = {"favor", "favour", "prefer", "choose", "chose", "prioritize", "prioritise", "pick", "select"}
+_ANTONYMS = [
+    ("positive", "negative"), ("raise", "lower"), ("raised", "lowered"), ("increase", "decrease"),
+    ("increased", "decreased"), ("rise", "fall"), ("rose", "fell"), ("higher", "lower"), ("more", "less"),
+    ("more", "fewer"), ("strengthen", "weaken"), ("strengthened", "weakened"), ("stronger", "weaker"),
+    ("support", "oppose"), ("supported", "opposed"), ("accept", "reject"), ("accepted", "rejected"),
+    ("approve", "reject"), ("approved", "rejected"), ("win", "lose"), ("won", "lost"), ("gain", "loss"),
+    ("expand", "shrink"), ("expanded", "shrank"), ("upgrade", "downgrade"), ("upgraded", "downgraded"),
+    ("ally", "adversary"), ("success", "failure"), ("succeeded", "failed"), ("agree", "disagree"),
+    ("agreed", "disagreed"), ("legal", "illegal"), ("likely", "unlikely"), ("before", "after"),
+    ("early", "late"), ("earlier", "later"), ("first", "last"), ("lift", "impose"), ("lifted", "imposed"),
+    ("easy", "difficult"), ("easy", "hard"), ("benefit", "harm"), ("improve", "worsen"),
+    ("improved", "worsened"), ("up", "down"), ("ahead", "behind"), ("maximum", "minimum"),
+]
+
+
+def _tokens(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"\w+", text.replace("’", "'"))]
+
+
+def _fold(word: str) -> str:
+    word = stem(word.lower().replace("’", "'"))
+    return _NAME_ALIASES.get(word, word)
+
+
+def _normalise_names(text: str) -> str:
+    return _UK.sub(" UK ", _US.sub(" US ", text))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers a sentence states: digits (commas dropped), number words, fractions as 'n/d'."""
+    found: set[str] = set()
+
+    def fraction(match: re.Match) -> str:
+        num = match.group(1).lower()
+        n = _ONE.get(num) or _NUMBER_WORDS.get(num)
+        found.add(f"{n}/{_DENOMINATORS[match.group(2).lower()]}")
+        return " "
+
+    text = _FRACTION.sub(fraction, text)
+    found |= {n.replace(",", "").rstrip(".") for n in _DIGITS.findall(text)}
+    found |= {str(_NUMBER_WORDS[w.lower()]) for w in _WORDS.findall(text) if w.lower() in _NUMBER_WORDS}
+    return {n[:-2] if n.endswith(".0") else n for n in found}
+
+
+_CAP_RUN = re.compile(
+    r"[A-Z][\w'’.-]*(?:\s+(?:of|for|and|the|de|on)\s+[A-Z][\w'’.-]*|\s+[A-Z][\w'’.-]*)*"
+)
+_NAME_GLUE = {"of", "for", "and", "the", "de", "on"}
+
+
+def names_in(text: str) -> list[list[str]]:
+    """Capitalised phrases (names, acronyms) as lists of folded words.
+
+    The sentence's first word counts only when it is not an ordinary word written capitalised
+    (a stopword); everything else capitalised is taken to be a name.
+    """
+    text = _normalise_names(text)
+    phrases = []
+    for match in _CAP_RUN.finditer(text):
+        words = [w for w in re.findall(r"[\w']+", match.group().replace("’", "'")) if w.lower() not in _NAME_GLUE]
+        words = [w for w in words if not (w.lower() in STOPWORDS and not w.isupper())]
+        if match.start() == len(text) - len(text.lstrip()) and words and words[0].lower() in STOPWORDS:
+            words = words[1:]
+        folded = [_fold(w) for w in words if len(w) > 1 and not w.isdigit()]
+        if folded:
+            phrases.append(folded)
+    return phrases
+
+
+@dataclass
+class _PassageIndex:
+    text: str
+    words: set[str]  # folded tokens
+    acronyms: set[str]
+    numbers: set[str]
+    windows: list[tuple[int, int]]  # (start, end) offsets into text: sentences, then 2-sentence windows
+    sentences: list[tuple[int, int]]
+
+
+def _acronyms(text: str) -> set[str]:
+    out: set[str] = set()
+    for match in _CAP_RUN.finditer(_normalise_names(text)):
+        words = [w for w in re.findall(r"[\w']+", match.group()) if w.lower() not in _NAME_GLUE]
+        initials = [w[0].lower() for w in words if w[0].isupper()]
+        for i in range(len(initials)):
+            for j in range(i + 2, min(len(initials), i + 6) + 1):
+                out.add("".join(initials[i:j]))
+    return out
+
+
+def _content(text: str) -> list[str]:
+    return [_fold(w) for w in _tokens(_normalise_names(text)) if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
+
+
+@functools.lru_cache(maxsize=512)
+def _index(passage_text: str) -> _PassageIndex:
+    sentences = []
+    for para in re.finditer(r"[^\n]+", passage_text):
+        if para.group().strip():
+            sentences += split_sentences(passage_text, para.start(), para.end())
+    if not sentences:
+        sentences = [(0, len(passage_text))]
+    windows = list(sentences) + [(a[0], b[1]) for a, b in zip(sentences, sentences[1:])]
+    return _PassageIndex(
+        text=passage_text,
+        words={_fold(w) for w in _tokens(_normalise_names(passage_text))},
+        acronyms=_acronyms(passage_text),
+        numbers=numbers_in(passage_text),
+        windows=windows,
+        sentences=sentences,
+    )
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def _scopes(text: str) -> list[set[str]]:
+    """Content words governed by each negation (or 'rather than' / 'prefer X over Y') in `text`."""
+    words = re.findall(r"[\w']+|[,;:—–()\"“”]", _normalise_names(text).replace("’", "'").lower())
+    scopes = []
+    for i, w in enumerate(words):
+        negated = (
+            w in _NEGATORS
+            or w.endswith("n't")
+            or (w == "than" and i and words[i - 1] == "rather")
+            or (w == "of" and i and words[i - 1] == "instead")
+            or (w == "over" and any(stem(p) in _PREFERENCE or p in _PREFERENCE for p in words[max(0, i - 8):i]))
+        )
+        if not negated:
+            continue
+        scope: set[str] = set()
+        for nxt in words[i + 1:]:
+            if not re.match(r"\w", nxt) or len(scope) >= 4:
+                break
+            if nxt not in STOPWORDS and nxt not in _NEGATORS and len(nxt) > 1:
+                scope.add(_fold(nxt))
+        if scope:
+            scopes.append(scope)
+    return scopes
+
+
+def _polarity_conflict(claim: str, window: str) -> bool:
+    claim_words = set(_content(claim))
+    window_words = set(_content(window))
+    claim_scopes, window_scopes = _scopes(claim), _scopes(window)
+    for scope in window_scopes:  # passage negates something the claim asserts
+        if len(scope & claim_words) >= min(2, len(scope)) and not any(scope & s for s in claim_scopes):
+            return True
+    for scope in claim_scopes:  # claim negates something the passage asserts
+        if len(scope & window_words) >= min(2, len(scope)) and not any(scope & s for s in window_scopes):
+            return True
+    claim_raw = set(_tokens(claim))
+    window_raw = set(_tokens(window))
+    for a, b in _ANTONYMS:
+        for x, y in ((a, b), (b, a)):
+            if x in claim_raw and y not in claim_raw and y in window_raw and x not in window_raw:
+                return True
+    return False
+
+
+def _numbers_ok(claim: str, index: _PassageIndex) -> bool:
+    return numbers_in(claim) <= index.numbers
+
+
+def _names_ok(claim: str, index: _PassageIndex) -> bool:
+    for phrase in names_in(claim):
+        present = sum(1 for w in phrase if w in index.words or w in index.acronyms)
+        if present * 2 < len(phrase):
+            return False
+    return True
+
+
+def _coverage(claim: str, index: _PassageIndex) -> float:
+    words = _content(claim)
+    if not words:
+        return 1.0
+    return sum(1 for w in words if w in index.words or _prefix_match(w, index.words)) / len(words)
+
+
+def _prefix_match(word: str, vocabulary: set[str]) -> bool:
+    """Crude morphology: 'revised'/'revision', 'militarization'/'militarism' share a 6-letter stem."""
+    if len(word) < 6:
+        return False
+    head = word[:6]
+    return any(v.startswith(head) for v in vocabulary)
+
+
+def _embed(embedder: Any, texts: list[str]) -> np.ndarray:
+    cache: dict[str, np.ndarray] = _vector_cache(embedder)
+    missing = [t for t in dict.fromkeys(texts) if t not in cache]
+    if missing:
+        for text, vector in zip(missing, embedder.embed(missing)):
+            if len(cache) > 4096:
+                cache.clear()
+            cache[text] = np.asarray(vector, dtype=np.float32)
+    return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+_CACHES: dict[int, dict[str, np.ndarray]] = {}
+
+
+def _vector_cache(embedder: Any) -> dict[str, np.ndarray]:
+    return _CACHES.setdefault(id(embedder), {})
+
+
+@dataclass(frozen=True)
+class SupportCheck:
+    """The outcome of checking one claim against one passage, with the reasons it failed."""
+
+    score: float
+    similarity: float
+    window: tuple[int, int]  # best-matching window, offsets into the passage text
+    failed: tuple[str, ...]  # names of failed rules: numbers, names, polarity, coverage, similarity
+
+    @property
+    def supported(self) -> bool:
+        return self.score >= SUPPORT_THRESHOLD
+
+
+def check(sentence: str, passage_text: str, embedder: Any) -> SupportCheck:
+    index = _index(passage_text)
+    window_texts = [passage_text[s:e] for s, e in index.windows]
+    vectors = _embed(embedder, [sentence] + window_texts)
+    sims = vectors[1:] @ vectors[0]
+    best = int(np.argmax(sims))
+    similarity = float(max(0.0, min(1.0, sims[best])))
+    failed = []
+    if similarity < SIM_THRESHOLD:
+        failed.append("similarity")
+    if not _numbers_ok(sentence, index):
+        failed.append("numbers")
+    if not _names_ok(sentence, index):
+        failed.append("names")
+    if _polarity_conflict(sentence, window_texts[best]):
+        failed.append("polarity")
+    if _coverage(sentence, index) < COVERAGE_THRESHOLD:
+        failed.append("coverage")
+    lexical_failures = [f for f in failed if f != "similarity"]
+    score = similarity * (FAIL_FACTOR ** len(lexical_failures))
+    if lexical_failures:
+        score = min(score, SUPPORT_THRESHOLD - 1e-3)
+    return SupportCheck(score, similarity, index.windows[best], tuple(failed))
+
+
+def support_score(sentence: str, passage_text: str, embedder: Any) -> float:
+    """0..1: how well `passage_text` backs `sentence` (>= SUPPORT_THRESHOLD means it does)."""
+    return check(sentence, passage_text, embedder).score
+
+
+def supports(sentence: str, passage_text: str, embedder: Any) -> bool:
+    return check(sentence, passage_text, embedder).supported
+
+
+# --- whole answers ------------------------------------------------------------------------------
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+
+
+def markers_in(sentence: str) -> list[int]:
+    """[2], [1, 3], [1][2], [2-4] -> the marker numbers, in order of appearance."""
+    out: list[int] = []
+    for group in _MARKER.findall(sentence):
+        for part in re.split(r"\s*[,;]\s*", group):
+            if re.fullmatch(r"\d+\s*[–-]\s*\d+", part):
+                a, b = (int(x) for x in re.split(r"\s*[–-]\s*", part))
+                out += list(range(a, b + 1)) if 0 < b - a < 10 else [a, b]
+            elif part.strip().isdigit():
+                out.append(int(part))
+    return list(dict.fromkeys(out))
+
+
+def strip_markers(sentence: str) -> str:
+    return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer (markers kept attached to the sentence they close)."""
+    out = []
+    for para in re.finditer(r"[^\n]+", text):
+        line = para.group().strip()
+        if not line:
+            continue
+        # split after end punctuation (optionally followed by markers) when a new sentence starts
+        for piece in re.split(r"(?<=[.!?])((?:\s*\[[\d,;\s–-]+\])*)\s+(?=[\"“(\[]?[A-Z0-9])", line):
+            if piece is None:
+                continue
+            if out and re.fullmatch(r"(?:\s*\[[\d,;\s–-]+\])+", piece or ""):
+                out[-1] += piece
+            elif piece.strip():
+                out.append(piece.strip())
+    return [s.lstrip("-*• ").strip() for s in out if strip_markers(s)]
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    sentence: str
+    markers: tuple[int, ...]
+    valid: tuple[int, ...]  # markers whose passage supports the sentence
+    invalid: tuple[int, ...]  # markers out of range or not supporting
+    windows: dict  # marker -> (start, end) best window in that passage's text
+
+    @property
+    def supported(self) -> bool:
+        return bool(self.valid)
+
+
+_NO_CLAIM = re.compile(
+    r"^(the (documents|passages|sources) (do not|don't|does not|doesn't) (say|state|mention|answer|specify|address)"
+    r"|(none of )?the (documents|passages|sources) (are|is) silent)",
+    re.I,
+)
+
+
+def is_no_claim(sentence: str) -> bool:
+    """A sentence that states no fact (e.g. "The documents don't say."): nothing to verify."""
+    plain = strip_markers(sentence)
+    return bool(_NO_CLAIM.match(plain)) or len(re.findall(r"\w+", plain)) < 3
+
+
+def check_sentences(text: str, passages_by_marker: dict[int, Passage], embedder: Any) -> list[SentenceCheck]:
+    checks = []
+    for sentence in answer_sentences(text):
+        markers = tuple(markers_in(sentence))
+        claim = strip_markers(sentence)
+        valid, invalid, windows = [], [], {}
+        if not is_no_claim(sentence):
+            for n in markers:
+                passage = passages_by_marker.get(n)
+                if passage is None:
+                    invalid.append(n)
+                    continue
+                result = check(claim, passage.text, embedder)
+                windows[n] = result.window
+                (valid if result.supported else invalid).append(n)
+        checks.append(SentenceCheck(sentence, markers, tuple(valid), tuple(invalid), windows))
+    return checks
+
+
+def verify_answer(
+    text: str, passages_by_marker: dict[int, Passage], embedder: Any
+) -> tuple[tuple[Citation, ...], tuple[str, ...]]:
+    """Check every sentence of `text` against the passages its [n] markers cite.
+
+    Returns one Citation per marker used (verified=False when some sentence cites it without
+    support, or it is out of range -- out-of-range markers get a placeholder passage), and the
+    sentences with no supporting citation (markers stripped). Sentences that state nothing
+    ("The documents don't say.") are neither checked nor flagged. Spans are the passage-text
+    windows that best supported each sentence, with offsets relative to the passage text; callers
+    that know the raw-document sentence offsets (`rag.llm`) map them further.
+    """
+    checks = check_sentences(text, passages_by_marker, embedder)
+    citations = citations_from_checks(checks, passages_by_marker)
+    unsupported = tuple(strip_markers(c.sentence) for c in checks if not c.supported and not is_no_claim(c.sentence))
+    return citations, unsupported
+
+
+def citations_from_checks(
+    checks: list[SentenceCheck], passages_by_marker: dict[int, Passage], span_mapper=None
+) -> tuple[Citation, ...]:
+    order: list[int] = []
+    bad: set[int] = set()
+    spans: dict[int, list[Span]] = {}
+    for c in checks:
+        for n in c.markers:
+            if n not in order:
+                order.append(n)
+        bad.update(c.invalid)
+        for n in c.valid:
+            passage = passages_by_marker[n]
+            start, end = c.windows[n]
+            mapped = span_mapper(passage, start, end) if span_mapper else [Span(start, end, passage.text[start:end])]
+            for span in mapped:
+                if span not in spans.setdefault(n, []):
+                    spans[n].append(span)
+    citations = []
+    for n in order:
+        passage = passages_by_marker.get(n) or Passage(
+            chunk_id="", doc_id="", source="", title=f"(no passage [{n}] was given to the model)", date="",
+            text="", start=0, end=0,
+        )
+        citations.append(Citation(n, passage, tuple(spans.get(n, ())), verified=n not in bad))
+    return tuple(citations)
