@@ -160,14 +160,30 @@ def token_f1(prediction: str, reference: str) -> float | None:
     return 2 * precision * recall / (precision + recall)
 
 
+def semantic_similarities(embedder: Any, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
+    """Cosine of the embeddings of each answer (markers stripped) and its reference answer.
+    All texts go to the embedder in one batch (much faster than one call per question)."""
+    cleaned = [(strip_markers(p).strip(), r.strip()) for p, r in pairs]
+    texts = list(dict.fromkeys(t for pair in cleaned if all(pair) for t in pair))
+    if not texts:
+        return [None] * len(cleaned)
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    row = {t: i for i, t in enumerate(texts)}
+    out: list[float | None] = []
+    for p, r in cleaned:
+        if not (p and r):
+            out.append(None)
+            continue
+        i, j = row[p], row[r]
+        denom = float(norms[i] * norms[j])
+        out.append(float(np.dot(vectors[i], vectors[j]) / denom) if denom else 0.0)
+    return out
+
+
 def semantic_similarity(embedder: Any, prediction: str, reference: str) -> float | None:
     """Cosine of the embeddings of the answer (markers stripped) and the reference answer."""
-    prediction, reference = strip_markers(prediction).strip(), reference.strip()
-    if not prediction or not reference:
-        return None
-    u, v = np.asarray(embedder.embed([prediction, reference]), dtype=np.float64)
-    denom = float(np.linalg.norm(u) * np.linalg.norm(v))
-    return float(np.dot(u, v) / denom) if denom else 0.0
+    return semantic_similarities(embedder, [(prediction, reference)])[0]
 
 
 # --------------------------------------------------------------------------- citations
@@ -276,8 +292,12 @@ def score_answer(
     k: int,
     embedder: Any = None,
     supports: SupportFn | None = None,
+    with_similarity: bool = True,
 ) -> dict[str, Any]:
-    """All per-question metrics for one gold `record` and the `answer` the pipeline gave."""
+    """All per-question metrics for one gold `record` and the `answer` the pipeline gave.
+    `embedder` is needed for semantic similarity (unless `with_similarity` is False) and is
+    handed to `supports`; without `supports`, citation precision is None."""
+    with_similarity = with_similarity and embedder is not None
     answerable = bool(record.get("answerable", True))
     abstained = bool(answer.abstained)
     sources = [p.source for p in answer.passages]
@@ -295,8 +315,9 @@ def score_answer(
     m["key_fact_recall"] = (sum(found) / len(found) if found else None) if answerable and answered else None
     ref = record.get("reference_answer", "")
     m["token_f1"] = token_f1(answer.text, ref) if answerable and answered else None
+    # filled in by the caller for a whole run at once (`semantic_similarities`), or here when asked
     m["semantic_similarity"] = (
-        semantic_similarity(embedder, answer.text, ref) if answerable and answered and embedder is not None else None
+        semantic_similarity(embedder, answer.text, ref) if answerable and answered and with_similarity else None
     )
     m["citation_validity"] = (1.0 if citation_validity(answer) else 0.0) if answered else None
     m["citation_precision"], m["support_checks"] = (
@@ -327,7 +348,7 @@ def question_passes(m: dict[str, Any]) -> tuple[bool, list[str]]:
 
 
 TOTAL_METRICS = (
-    # name, per-question key, higher is better
+    # name in the totals (@k becomes @<k>), key in the per-question metrics
     ("hit@k", "hit@k"),
     ("recall@k", "recall@k"),
     ("mrr", "rr"),

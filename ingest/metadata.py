@@ -1,12 +1,21 @@
-"""Title, date and author taken from what a document shows, overridable by a sidecar file.
+"""Title, date and author taken from what a document shows, overridable by the user.
 
 Only the header zone (the first few paragraphs) is searched for a date or a by-line, so a date
 inside a photo caption or the body is never mistaken for the publication date. Unknown fields
 stay blank rather than guessed.
+
+Precedence, weakest first: the text < file properties (PDF/DOCX/HTML) < a row of
+`<corpus>/metadata.csv` (columns file,title,date,author; `file` relative to the corpus folder)
+< a sidecar `name.ext.meta.yaml|yml|json` next to the file. Empty override cells change nothing.
+Override dates are normalised to ISO (YYYY-MM-DD, or YYYY-MM / YYYY when only that is known);
+one that cannot be read as a date is an error for that document, never stored as typed.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
 import re
 from datetime import date as _date
@@ -28,6 +37,16 @@ _NAME_WITH_ROLE = re.compile(
 )
 _HEADER_PARAGRAPHS = 8
 _SIDECAR_FIELDS = ("title", "date", "author")
+CSV_NAME = "metadata.csv"
+_SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
+_FILE_COLUMNS = ("file", "path", "source", "filename")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
+_MONTH_YEAR = re.compile("^" + _MONTH_RE + r",?\s+(\d{4})$", re.IGNORECASE)
+
+
+class MetadataError(ValueError):
+    """A user-written override (sidecar or metadata.csv) that cannot be used; the message says why."""
 
 
 def normalize_date(text: str) -> str:
@@ -97,26 +116,195 @@ def extract_author(raw: str) -> str:
     return ""
 
 
-def read_sidecar(path: Path) -> dict[str, str]:
-    """`name.ext.meta.json` or `name.ext.meta.yaml` next to the file, if present."""
-    for suffix in (".meta.json", ".meta.yaml", ".meta.yml"):
+def override_date(value: object) -> str:
+    """A user-given date as ISO: full dates in any form `normalize_date` reads, unambiguous
+    numeric D/M/Y or M/D/Y, and partial dates (YYYY-MM, "October 2025", YYYY). Raises
+    MetadataError for anything else, ambiguous 03/04/2025 included."""
+    text = " ".join(str(value).split())
+    if hasattr(value, "isoformat"):  # YAML reads 2025-12-29 as a date (or datetime)
+        return str(value.isoformat())[:10]
+    full = normalize_date(text)
+    if full and len(text) <= 40:
+        return full
+    match = _NUMERIC_DATE.match(text)
+    if match:
+        a, b, y = (int(g) for g in match.groups())
+        if a > 12 and b <= 12:
+            a, b = b, a  # day first
+        elif not (b > 12 and a <= 12):
+            raise MetadataError(f"date '{text}' is ambiguous (day/month or month/day?); write it as YYYY-MM-DD")
+        try:
+            return _date(y, a, b).isoformat()
+        except ValueError:
+            pass
+    match = _YEAR_MONTH.match(text)
+    if match and 1 <= int(match.group(2)) <= 12:
+        return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    match = _MONTH_YEAR.match(text)
+    if match:
+        return f"{int(match.group(2)):04d}-{_MONTHS[_full_month(match.group(1))]:02d}"
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    raise MetadataError(f"date '{text}' is not a date; write it as YYYY-MM-DD (or YYYY-MM, YYYY)")
+
+
+def _clean_fields(data: dict, where: str) -> dict[str, str]:
+    """title/date/author of an override, blanks dropped and the date normalised."""
+    out: dict[str, str] = {}
+    for key in _SIDECAR_FIELDS:
+        value = data.get(key)
+        if value is None or not str(value).strip():
+            continue
+        try:
+            out[key] = override_date(value) if key == "date" else " ".join(str(value).split())
+        except MetadataError as exc:
+            raise MetadataError(f"{where}: {exc}") from None
+    return out
+
+
+def sidecar_path(path: Path) -> Path | None:
+    for suffix in _SIDECAR_SUFFIXES:
         sidecar = path.with_name(path.name + suffix)
         if sidecar.is_file():
-            if suffix == ".meta.json":
-                data = json.loads(sidecar.read_text(encoding="utf-8"))
-            else:
-                import yaml
-
-                data = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
-            return {k: str(data[k]) for k in _SIDECAR_FIELDS if data.get(k)}
-    return {}
+            return sidecar
+    return None
 
 
-def document_metadata(raw: str, path: Path, properties: dict[str, str] | None = None) -> dict[str, str]:
-    """Sidecar beats file properties (PDF/DOCX/HTML) beats what the text shows."""
+def read_sidecar(path: Path) -> dict[str, str]:
+    """`name.ext.meta.json` or `name.ext.meta.yaml` next to the file, if present."""
+    sidecar = sidecar_path(path)
+    if sidecar is None:
+        return {}
+    try:
+        text = sidecar.read_text(encoding="utf-8-sig")
+        if sidecar.name.endswith(".json"):
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise MetadataError(f"cannot read {sidecar.name}: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError
+        raise MetadataError(f"cannot read {sidecar.name}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(data, dict):
+        raise MetadataError(f"{sidecar.name} must hold a mapping with title/date/author keys")
+    return _clean_fields(data, sidecar.name)
+
+
+# --------------------------------------------------------------------- <corpus>/metadata.csv
+
+
+class MetadataTable:
+    """The rows of one metadata.csv: cleaned fields per file, or the reason a row is unusable."""
+
+    def __init__(self, rows: dict[str, dict[str, str]], row_errors: dict[str, str], error: str = ""):
+        self.rows = rows
+        self.row_errors = row_errors
+        self.error = error  # the whole file is unusable (and ignored)
+
+    def key(self, source: str) -> str:
+        """What fingerprint() folds in: changes exactly when this file's row changes."""
+        if source in self.row_errors:
+            return "error:" + self.row_errors[source]
+        row = self.rows.get(source)
+        return json.dumps(row, sort_keys=True, ensure_ascii=False) if row else ""
+
+    def overrides(self, source: str) -> dict[str, str]:
+        if source in self.row_errors:
+            raise MetadataError(self.row_errors[source])
+        return dict(self.rows.get(source, {}))
+
+
+_EMPTY_TABLE = MetadataTable({}, {})
+
+
+def _norm_source(value: str) -> str:
+    value = value.strip().replace("\\", "/")
+    while value.startswith("./"):
+        value = value[2:]
+    return value
+
+
+def parse_metadata_csv(data: bytes, name: str = CSV_NAME) -> MetadataTable:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # what Excel writes on Western Windows
+    first_line = text.split("\n", 1)[0]
+    delimiter = next((d for d in (",", ";", "\t") if d in first_line), ",")  # Excel in some locales: ';'
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        return MetadataTable({}, {}, f"{name} is empty")
+    columns = [h.strip().lower() for h in header]
+    file_col = next((columns.index(c) for c in _FILE_COLUMNS if c in columns), None)
+    if file_col is None:
+        return MetadataTable({}, {}, f"{name} has no 'file' column (header: {', '.join(header)}); "
+                                     "expected file,title,date,author")
+    if not any(c in columns for c in _SIDECAR_FIELDS):
+        return MetadataTable({}, {}, f"{name} has none of the columns title, date, author")
+    rows: dict[str, dict[str, str]] = {}
+    errors: dict[str, str] = {}
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = dict(zip(columns, cells))
+        source = _norm_source(record.get(columns[file_col], ""))
+        if not source:
+            continue
+        try:
+            rows[source] = _clean_fields(record, f"{name} line {line_no}")
+            errors.pop(source, None)
+        except MetadataError as exc:
+            errors[source] = str(exc)
+            rows.pop(source, None)
+    return MetadataTable(rows, errors)
+
+
+@functools.lru_cache(maxsize=16)
+def _table_cached(path: str, mtime_ns: int, size: int) -> MetadataTable:
+    return parse_metadata_csv(Path(path).read_bytes())
+
+
+def metadata_table(root: Path | None) -> MetadataTable:
+    """The metadata.csv of a corpus folder (an empty table when there is none). Cached until the
+    file changes, so looking rows up for every document costs one read."""
+    if root is None:
+        return _EMPTY_TABLE
+    path = Path(root) / CSV_NAME
+    try:
+        st = path.stat()
+    except OSError:
+        return _EMPTY_TABLE
+    try:
+        return _table_cached(str(path), st.st_mtime_ns, st.st_size)
+    except OSError as exc:
+        return MetadataTable({}, {}, f"cannot read {CSV_NAME}: {exc.strerror or exc}")
+
+
+def document_metadata(
+    raw: str, path: Path, properties: dict[str, str] | None = None, root: Path | None = None
+) -> dict[str, str]:
+    """Sidecar beats metadata.csv beats file properties (PDF/DOCX/HTML) beats what the text shows.
+
+    Raises MetadataError when an override for this document is unusable."""
     found = {"title": extract_title(raw), "date": extract_date(raw), "author": extract_author(raw)}
-    for source in (properties or {}, read_sidecar(path)):
+    props = dict(properties or {})
+    if props.get("date"):
+        try:
+            props["date"] = override_date(props["date"])
+        except MetadataError:
+            props.pop("date")  # a tool's odd date stamp is no reason to refuse the file
+    csv_row = {}
+    if root is not None:
+        try:
+            source = Path(path).relative_to(root).as_posix()
+        except ValueError:
+            source = ""
+        csv_row = metadata_table(root).overrides(source) if source else {}
+    for layer in (props, csv_row, read_sidecar(path)):
         for key in _SIDECAR_FIELDS:
-            if source.get(key):
-                found[key] = normalize_date(source[key]) or source[key] if key == "date" else source[key]
+            if layer.get(key):
+                found[key] = layer[key]
     return found

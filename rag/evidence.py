@@ -23,6 +23,7 @@ SIM_FLOOR = 0.30  # below this cosine, a sentence is not about the question...
 LEXICAL_FLOOR = 0.50  # ...unless it shares at least this (idf-weighted) share of its terms
 TYPE_WINDOW = 0.08  # an answer of the asked type must score within this of the best sentence...
 TYPE_TOP = 3  # ...and be among the best few
+SIM_WEIGHT = 0.55  # the rest of 0.9 goes to term coverage (weights tried: 0.4-0.55 on gold)
 _PASSAGES_FOR_EVIDENCE = 6
 _MIN_WORDS = 4
 _KIND_NAMES = {"number": "a figure", "percentage": "a percentage", "date": "a date", "expansion": "the expansion"}
@@ -80,8 +81,8 @@ def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
         lexical = lexical_coverage(question_terms, meta["text"], bm25)
         type_match = matches_type(profile.answer_type, meta["text"])
         score = (
-            0.55 * float(sim)
-            + 0.35 * lexical
+            SIM_WEIGHT * float(sim)
+            + (0.9 - SIM_WEIGHT) * lexical
             + 0.10 * passage_coverage[meta["chunk_id"]]
             + (0.06 if type_match and profile.answer_type != "any" else 0.0)
             + 0.03 / (1 + rank)
@@ -113,7 +114,8 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
         evidence.abstain = True
         evidence.reason = f"the documents give no figure for {shown}"
         return
-    if best.similarity < SIM_FLOOR and best.lexical < LEXICAL_FLOOR:
+    closest = evidence.sentences[:TYPE_TOP]
+    if max(s.similarity for s in closest) < SIM_FLOOR and max(s.lexical for s in closest) < LEXICAL_FLOOR:
         evidence.abstain, evidence.reason = True, "no passage is close enough to the question"
         return
     if profile.answer_type in _KIND_NAMES:
@@ -122,7 +124,7 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
             return
-    if not profile.negated:
+    if not profile.negated and not profile.yes_no:
         denied = [t for t in profile.terms if t not in profile.entities and negates(best.text, t)]
         if denied:
             shown = ", ".join(f"“{w}”" for w in as_written(denied, profile.text))

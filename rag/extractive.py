@@ -7,6 +7,8 @@ reader can follow.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from rag.evidence import Evidence, ScoredSentence
@@ -44,6 +46,34 @@ def select_sentences(evidence: Evidence, max_sentences: int) -> list[ScoredSente
         chosen.append(sentence)
         length += len(sentence.text)
     return chosen
+
+
+_CONTINUATION = re.compile(r"^[\"“‘']?(These|This|They|Those|Such|That|It|Its|Their|He|She)\b")
+
+
+def add_continuations(chosen: list[ScoredSentence], evidence: Evidence) -> list[ScoredSentence]:
+    """A sentence that opens with "These include..." finishes the one before it: bring it along,
+    or the answer stops right before the facts ("plans to present a package. These include...")."""
+    by_doc: dict[str, list[ScoredSentence]] = {}
+    for sentence in evidence.sentences:
+        by_doc.setdefault(sentence.passage.doc_id, []).append(sentence)
+    keys = {(s.passage.doc_id, s.start) for s in chosen}
+    result = list(chosen)
+    length = sum(len(s.text) for s in chosen)
+    for sentence in chosen:
+        following = [s for s in by_doc[sentence.passage.doc_id] if s.start > sentence.end]
+        if not following:
+            continue
+        nxt = min(following, key=lambda s: s.start)
+        gap = nxt.start - sentence.end
+        if (nxt.passage.doc_id, nxt.start) in keys or gap > 3 or not _CONTINUATION.match(nxt.text):
+            continue
+        if length + len(nxt.text) > _MAX_CHARS + 300:
+            continue
+        result.append(nxt)
+        keys.add((nxt.passage.doc_id, nxt.start))
+        length += len(nxt.text)
+    return result
 
 
 def reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
@@ -89,7 +119,8 @@ def abstention(evidence: Evidence, question: str, mode: str = "extractive") -> A
 def extractive_answer(evidence: Evidence, question: str, max_sentences: int = 4) -> Answer:
     if evidence.abstain:
         return abstention(evidence, question)
-    parts, citations = cite(reading_order(select_sentences(evidence, max_sentences)))
+    chosen = add_continuations(select_sentences(evidence, max_sentences), evidence)
+    parts, citations = cite(reading_order(chosen))
     text = " ".join(parts)
     if evidence.missing:
         missing = ", ".join(f"“{m}”" for m in evidence.missing)

@@ -9,7 +9,7 @@ from rag.lexical import STOPWORDS, numbers, stem, terms
 
 _TYPE_PATTERNS = (
     ("expansion", re.compile(r"\b(stand for|acronym|abbreviation|short for)\b", re.I)),
-    ("percentage", re.compile(r"\b(what|which) (percentage|percent|share)\b|\bhow many percent", re.I)),
+    ("percentage", re.compile(r"\b(what|which) (percentage|percent)\b|\bhow many percent", re.I)),
     ("number", re.compile(r"\b(how (many|much|large|big|high|long)|what (percentage|percent|share|proportion|level|amount|number|fraction)|by how much|what (is|was) the (size|number|amount))\b", re.I)),
     ("date", re.compile(r"\b(when|what (year|date|month|day)|which (year|date|month)|since when|how long ago)\b", re.I)),
     ("person", re.compile(r"^\s*(who|whom)\b|\bwhich (person|official|expert|analyst|minister|leader|researcher)\b", re.I)),
@@ -36,6 +36,7 @@ class QuestionProfile:
     # if the documents never use the word, they cannot give the figure.
     measured: tuple[str, ...] = ()
     negated: bool = False
+    yes_no: bool = False  # "Did Tokyo send ...?" asks; "Why did Tokyo send ...?" presupposes
 
 
 _MEASURED = re.compile(
@@ -43,6 +44,7 @@ _MEASURED = re.compile(
     r"|\b(?:in|into) (yen|dollars|euros|won|usd|jpy|krw)\b",
     re.I,
 )
+_YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
 
@@ -68,6 +70,7 @@ def analyze(question: str) -> QuestionProfile:
         tuple(dict.fromkeys(entities)),
         tuple(measured),
         bool(_NEGATION.search(question)),
+        bool(_YES_NO.match(question)),
     )
 
 

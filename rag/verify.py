@@ -99,8 +99,13 @@ def _fold(word: str) -> str:
     return _NAME_ALIASES.get(word, word)
 
 
+_DASHES = re.compile(r"[‐‑‒–—]")
+_FISCAL = re.compile(r"\bFY\s?'?(\d{2,4})\b")
+
+
 def _normalise_names(text: str) -> str:
-    return _UK.sub(" UK ", _US.sub(" US ", text))
+    text = _FISCAL.sub(r"fiscal year \1", text)
+    return _UK.sub("UK", _US.sub("US", text))
 
 
 def numbers_in(text: str) -> set[str]:
@@ -119,50 +124,65 @@ def numbers_in(text: str) -> set[str]:
     return {n[:-2] if n.endswith(".0") else n for n in found}
 
 
-_CAP_RUN = re.compile(
-    r"[A-Z][\w'’.-]*(?:\s+(?:of|for|and|the|de|on)\s+[A-Z][\w'’.-]*|\s+[A-Z][\w'’.-]*)*"
-)
-_NAME_GLUE = {"of", "for", "and", "the", "de", "on"}
+_CAP_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of|for|the|de)\s+[A-Z][\w'’.-]*|\s+[A-Z][\w'’.-]*)*")
+_NAME_GLUE = {"of", "for", "the", "de"}
 
 
-def names_in(text: str) -> list[list[str]]:
-    """Capitalised phrases (names, acronyms) as lists of folded words.
+def _units(text: str) -> list[str]:
+    """Words and hyphenated compounds ("Japan-US-Korea"), folded; compound parts joined by '-'."""
+    text = _DASHES.sub("-", _normalise_names(text)).replace("’", "'")
+    return ["-".join(_fold(p) for p in m.split("-") if p) for m in re.findall(r"[\w']+(?:-[\w']+)*", text)]
+
+
+def names_in(text: str) -> list[tuple[bool, list[str]]]:
+    """Capitalised phrases (names, acronyms) as (institutional, folded words or compounds).
 
     The sentence's first word counts only when it is not an ordinary word written capitalised
-    (a stopword); everything else capitalised is taken to be a name.
+    (a stopword); everything else capitalised is taken to be a name. A phrase with "of"/"for"
+    ("Minister of Defense") is institutional: all its words must match; a bare run of names
+    ("Choi Eunmi") matches on half its words, since people are often named by surname alone.
     """
-    text = _normalise_names(text)
+    text = _DASHES.sub("-", _normalise_names(text))
     phrases = []
     for match in _CAP_RUN.finditer(text):
-        words = [w for w in re.findall(r"[\w']+", match.group().replace("’", "'")) if w.lower() not in _NAME_GLUE]
+        raw = [w for w in re.findall(r"[\w']+(?:-[\w']+)*", match.group().replace("’", "'"))]
+        institutional = any(w.lower() in _NAME_GLUE for w in raw[1:-1])
+        words = [w for w in raw if w.lower() not in _NAME_GLUE]
         words = [w for w in words if not (w.lower() in STOPWORDS and not w.isupper())]
-        if match.start() == len(text) - len(text.lstrip()) and words and words[0].lower() in STOPWORDS:
-            words = words[1:]
-        folded = [_fold(w) for w in words if len(w) > 1 and not w.isdigit()]
+        folded = ["-".join(_fold(p) for p in w.split("-") if p) for w in words if len(w) > 1 and not w.isdigit()]
         if folded:
-            phrases.append(folded)
+            phrases.append((institutional, folded))
     return phrases
 
 
 @dataclass
 class _PassageIndex:
     text: str
-    words: set[str]  # folded tokens
-    acronyms: set[str]
+    words: set[str]  # folded tokens (compounds split into their parts)
+    free: set[str]  # folded words standing on their own, and whole compounds
+    acronyms: dict[str, str]  # initials -> capitalised phrase
     numbers: set[str]
     windows: list[tuple[int, int]]  # (start, end) offsets into text: sentences, then 2-sentence windows
     sentences: list[tuple[int, int]]
 
 
-def _acronyms(text: str) -> set[str]:
-    out: set[str] = set()
+def _acronyms(text: str) -> dict[str, str]:
+    """Initials of every run of 2-6 capitalised words -> that run ("nss" -> "National Security Strategy")."""
+    out: dict[str, str] = {}
     for match in _CAP_RUN.finditer(_normalise_names(text)):
-        words = [w for w in re.findall(r"[\w']+", match.group()) if w.lower() not in _NAME_GLUE]
-        initials = [w[0].lower() for w in words if w[0].isupper()]
-        for i in range(len(initials)):
-            for j in range(i + 2, min(len(initials), i + 6) + 1):
-                out.add("".join(initials[i:j]))
+        words = [w for w in re.findall(r"[\w']+", match.group()) if w.lower() not in _NAME_GLUE and w[0].isupper()]
+        for i in range(len(words)):
+            for j in range(i + 2, min(len(words), i + 6) + 1):
+                out.setdefault("".join(w[0].lower() for w in words[i:j]), " ".join(words[i:j]))
     return out
+
+
+def _expand_acronyms(claim: str, index: "_PassageIndex") -> str:
+    """Spell out the claim's acronyms that the passage writes in full, for the similarity test."""
+    def spell(match: re.Match) -> str:
+        return index.acronyms.get(match.group().lower(), match.group())
+
+    return re.sub(r"\b[A-Z]{2,6}\b", lambda m: m.group() if m.group().lower() in index.free else spell(m), claim)
 
 
 def _content(text: str) -> list[str]:
@@ -181,6 +201,7 @@ def _index(passage_text: str) -> _PassageIndex:
     return _PassageIndex(
         text=passage_text,
         words={_fold(w) for w in _tokens(_normalise_names(passage_text))},
+        free=set(_units(passage_text)),
         acronyms=_acronyms(passage_text),
         numbers=numbers_in(passage_text),
         windows=windows,
@@ -191,27 +212,38 @@ def _index(passage_text: str) -> _PassageIndex:
 # --- the rules ----------------------------------------------------------------------------------
 
 
-def _scopes(text: str) -> list[set[str]]:
-    """Content words governed by each negation (or 'rather than' / 'prefer X over Y') in `text`."""
+_EXCLUSIVE = {"than", "except", "besides", "apart", "but"}  # "no country other than the US" = "only the US"
+
+
+def _scopes(text: str, contrasts: bool = True) -> list[set[str]]:
+    """Content words governed by each negation in `text` (the next few content words).
+
+    With `contrasts`, "rather than X", "instead of X" and "prefer/favor ... over X" count as
+    negating X too. "no X other than Y" is an exclusive ("only Y"), not a negation.
+    """
     words = re.findall(r"[\w']+|[,;:—–()\"“”]", _normalise_names(text).replace("’", "'").lower())
     scopes = []
     for i, w in enumerate(words):
-        negated = (
-            w in _NEGATORS
-            or w.endswith("n't")
-            or (w == "than" and i and words[i - 1] == "rather")
-            or (w == "of" and i and words[i - 1] == "instead")
-            or (w == "over" and any(stem(p) in _PREFERENCE or p in _PREFERENCE for p in words[max(0, i - 8):i]))
-        )
+        negated = w in _NEGATORS or w.endswith("n't")
+        if contrasts and not negated:
+            negated = (
+                (w == "than" and i and words[i - 1] == "rather")
+                or (w == "of" and i and words[i - 1] == "instead")
+                or (w == "over" and any(stem(p) in _PREFERENCE or p in _PREFERENCE for p in words[max(0, i - 8):i]))
+            )
         if not negated:
             continue
         scope: set[str] = set()
+        exclusive = False
         for nxt in words[i + 1:]:
             if not re.match(r"\w", nxt) or len(scope) >= 4:
                 break
+            if nxt in _EXCLUSIVE and w in {"no", "none", "nothing", "nobody"}:
+                exclusive = True
+                break
             if nxt not in STOPWORDS and nxt not in _NEGATORS and len(nxt) > 1:
                 scope.add(_fold(nxt))
-        if scope:
+        if scope and not exclusive:
             scopes.append(scope)
     return scopes
 
@@ -223,7 +255,9 @@ def _polarity_conflict(claim: str, window: str) -> bool:
     for scope in window_scopes:  # passage negates something the claim asserts
         if len(scope & claim_words) >= min(2, len(scope)) and not any(scope & s for s in claim_scopes):
             return True
-    for scope in claim_scopes:  # claim negates something the passage asserts
+    # Claim negates something the passage asserts. Only plain negations count here: a claim's
+    # "structural rather than incremental" restates a contrast in its own words.
+    for scope in _scopes(claim, contrasts=False):
         if len(scope & window_words) >= min(2, len(scope)) and not any(scope & s for s in window_scopes):
             return True
     claim_raw = set(_tokens(claim))
@@ -239,10 +273,19 @@ def _numbers_ok(claim: str, index: _PassageIndex) -> bool:
     return numbers_in(claim) <= index.numbers
 
 
+def _name_present(unit: str, index: _PassageIndex) -> bool:
+    if unit in index.free or unit in index.acronyms:
+        return True
+    parts = unit.split("-")
+    # A claim compound ("Korea-Japan") is attested by its parts standing alone in the passage;
+    # a part found only inside a different compound ("Vice-Minister") does not attest the word.
+    return len(parts) > 1 and all(p in index.free or p in index.acronyms for p in parts)
+
+
 def _names_ok(claim: str, index: _PassageIndex) -> bool:
-    for phrase in names_in(claim):
-        present = sum(1 for w in phrase if w in index.words or w in index.acronyms)
-        if present * 2 < len(phrase):
+    for institutional, phrase in names_in(claim):
+        present = sum(1 for w in phrase if _name_present(w, index))
+        if present < len(phrase) if institutional else present * 2 < len(phrase):
             return False
     return True
 
@@ -297,7 +340,8 @@ class SupportCheck:
 def check(sentence: str, passage_text: str, embedder: Any) -> SupportCheck:
     index = _index(passage_text)
     window_texts = [passage_text[s:e] for s, e in index.windows]
-    vectors = _embed(embedder, [sentence] + window_texts)
+    expanded = _expand_acronyms(sentence, index)
+    vectors = _embed(embedder, [expanded] + window_texts)
     sims = vectors[1:] @ vectors[0]
     best = int(np.argmax(sims))
     similarity = float(max(0.0, min(1.0, sims[best])))
@@ -310,7 +354,7 @@ def check(sentence: str, passage_text: str, embedder: Any) -> SupportCheck:
         failed.append("names")
     if _polarity_conflict(sentence, window_texts[best]):
         failed.append("polarity")
-    if _coverage(sentence, index) < COVERAGE_THRESHOLD:
+    if _coverage(expanded, index) < COVERAGE_THRESHOLD:
         failed.append("coverage")
     lexical_failures = [f for f in failed if f != "similarity"]
     score = similarity * (FAIL_FACTOR ** len(lexical_failures))
