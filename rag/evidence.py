@@ -62,6 +62,15 @@ def lexical_coverage(question_terms: list[str], text: str, bm25: BM25Index) -> f
     return bm25.coverage(question_terms, {canonical(t) for t in terms(text)})
 
 
+def _fold(text: str) -> str:
+    return " ".join(text.replace("“", '"').replace("”", '"').replace("’", "'").lower().split())
+
+
+def quoted_phrases(question: str) -> list[str]:
+    """Phrases the question puts in quotes ("three security documents") must be matched as such."""
+    return [_fold(p) for p in re.findall(r'["“]([^"”]{3,80})["”]', question)]
+
+
 def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
     profile = analyze(retrieval.question)
     passages = retrieval.passages
@@ -71,6 +80,8 @@ def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
     rank_of = {p.chunk_id: i for i, p in enumerate(top)}
     metas, vectors = store.sentences_of(rank_of)
     question_terms = list(profile.terms)
+    phrases = quoted_phrases(profile.text)
+    named = set(retrieval.named_docs)
     passage_coverage = {p.chunk_id: lexical_coverage(question_terms, p.text, bm25) for p in top}
     seen: dict[tuple[str, int], ScoredSentence] = {}
     sims = vectors @ retrieval.query_vector if len(metas) else np.zeros(0)
@@ -86,6 +97,8 @@ def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
             + 0.10 * passage_coverage[meta["chunk_id"]]
             + (0.06 if type_match and profile.answer_type != "any" else 0.0)
             + 0.03 / (1 + rank)
+            + (0.15 if phrases and any(ph in _fold(meta["text"]) for ph in phrases) else 0.0)
+            + (0.05 if meta["doc_id"] in named else 0.0)
         )
         key = (meta["doc_id"], int(meta["start"]))
         if key not in seen or seen[key].score < score:

@@ -49,30 +49,45 @@ def select_sentences(evidence: Evidence, max_sentences: int) -> list[ScoredSente
 
 
 _CONTINUATION = re.compile(r"^[\"“‘']?(These|This|They|Those|Such|That|It|Its|Their|He|She)\b")
+_CONCLUSION = re.compile(r"^(Thus|Therefore|Hence|As a result|Consequently|For this reason|That is why|This is why)\b")
+_LIST_ITEMS = 4
 
 
 def add_continuations(chosen: list[ScoredSentence], evidence: Evidence) -> list[ScoredSentence]:
-    """A sentence that opens with "These include..." finishes the one before it: bring it along,
-    or the answer stops right before the facts ("plans to present a package. These include...")."""
+    """Bring along the sentences a chosen one depends on, or the answer stops right before the
+    facts: the sentence after it when that one opens with "These include...", the reason
+    before a "Thus, ...", and the items after a sentence that ends with a colon."""
     by_doc: dict[str, list[ScoredSentence]] = {}
     for sentence in evidence.sentences:
         by_doc.setdefault(sentence.passage.doc_id, []).append(sentence)
+    for sentences in by_doc.values():
+        sentences.sort(key=lambda s: s.start)
     keys = {(s.passage.doc_id, s.start) for s in chosen}
     result = list(chosen)
     length = sum(len(s.text) for s in chosen)
+
+    def take(sentence: ScoredSentence) -> bool:
+        nonlocal length
+        key = (sentence.passage.doc_id, sentence.start)
+        if key in keys or length + len(sentence.text) > _MAX_CHARS + 300:
+            return False
+        keys.add(key)
+        result.append(sentence)
+        length += len(sentence.text)
+        return True
+
     for sentence in chosen:
-        following = [s for s in by_doc[sentence.passage.doc_id] if s.start > sentence.end]
-        if not following:
-            continue
-        nxt = min(following, key=lambda s: s.start)
-        gap = nxt.start - sentence.end
-        if (nxt.passage.doc_id, nxt.start) in keys or gap > 3 or not _CONTINUATION.match(nxt.text):
-            continue
-        if length + len(nxt.text) > _MAX_CHARS + 300:
-            continue
-        result.append(nxt)
-        keys.add((nxt.passage.doc_id, nxt.start))
-        length += len(nxt.text)
+        document = by_doc[sentence.passage.doc_id]
+        i = next(j for j, s in enumerate(document) if s.start == sentence.start)
+        before = document[i - 1] if i > 0 and sentence.start - document[i - 1].end <= 3 else None
+        after = document[i + 1:]
+        if before and _CONCLUSION.match(sentence.text):
+            take(before)
+        if sentence.text.rstrip().endswith(":"):
+            for item in after[:_LIST_ITEMS]:
+                take(item)
+        elif after and after[0].start - sentence.end <= 3 and _CONTINUATION.match(after[0].text):
+            take(after[0])
     return result
 
 

@@ -17,7 +17,7 @@ from ingest.store import Store
 from rag.bm25 import BM25Index
 from rag.errors import BriefingError
 from rag.lexical import terms
-from rag.question import canonical
+from rag.question import analyze, canonical
 from rag.settings import Settings
 from rag.types import Passage
 
@@ -64,6 +64,7 @@ class Retrieval:
     query_vector: np.ndarray
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
+    named_docs: tuple[str, ...] = ()  # documents the question names ("according to the Asan brief")
 
 
 def passage_from(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
@@ -89,6 +90,7 @@ class Retriever:
         self.store = store
         self.embed_query = embed_query
         self._bm25: BM25Index | None = None
+        self._doc_terms: dict[str, set[str]] = {}
         self._fingerprint: str | None = None
         self._checked_at = 0.0
 
@@ -98,9 +100,24 @@ class Retriever:
             fingerprint = self.store.fingerprint()
             if fingerprint != self._fingerprint or self._bm25 is None:
                 self._bm25 = BM25Index(*self.store.all_chunks())
+                self._doc_terms = {
+                    r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
+                    for r in self.store.document_records()
+                }
                 self._fingerprint = fingerprint
             self._checked_at = now
         return self._bm25
+
+    def named_docs(self, question: str) -> tuple[str, ...]:
+        """Documents the question points at by a name only they carry (author, publisher in the
+        file name, a title word): "according to the Asan brief", "in the Korea Herald"."""
+        self.bm25()
+        names = set(analyze(question).entities)
+        owners: dict[str, set[str]] = {}
+        for doc_id, doc_terms in self._doc_terms.items():
+            for term in names & doc_terms:
+                owners.setdefault(term, set()).add(doc_id)
+        return tuple(sorted({d for docs in owners.values() if len(docs) == 1 for d in docs}))
 
     def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
         if filters is None:
@@ -138,12 +155,21 @@ class Retriever:
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
         candidates = sorted(fused, key=fused.get, reverse=True)[:max(_RERANKED, k)]
         t0 = time.perf_counter()
+        named = self.named_docs(question)
         scores = self._rerank(question, vector, candidates, fused, index)
+        if named:
+            owner = {cid: self.store_doc(cid) for cid in candidates}
+            scores = {cid: score + (0.08 if owner[cid] in named else 0.0) for cid, score in scores.items()}
         timings["rerank"] = time.perf_counter() - t0
         top = sorted(candidates, key=scores.get, reverse=True)[:k]
         stored = self.store.get_chunks(top)
         passages = [passage_from(cid, *stored[cid], scores[cid]) for cid in top if cid in stored]
-        return Retrieval(question, vector, passages, timings)
+        return Retrieval(question, vector, passages, timings, named)
+
+    @staticmethod
+    def store_doc(chunk_id: str) -> str:
+        """Chunk ids are `<doc_id>:<version>:<n>` (see ingest.chunk)."""
+        return chunk_id.split(":", 1)[0]
 
     def _rerank(self, question: str, vector: np.ndarray, candidates: list[str], fused: dict[str, float],
                 index: BM25Index) -> dict[str, float]:

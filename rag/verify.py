@@ -26,16 +26,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ingest.text import split_sentences
 from rag.lexical import STOPWORDS, stem
 from rag.types import Citation, Passage, Span
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 SIM_THRESHOLD = 0.55  # best claim-to-window cosine needed
 COVERAGE_THRESHOLD = 0.5  # share of the claim's content words found in the passage
@@ -363,6 +360,17 @@ def check(sentence: str, passage_text: str, embedder: Any) -> SupportCheck:
     return SupportCheck(score, similarity, index.windows[best], tuple(failed))
 
 
+def prefetch(pairs: list[tuple[str, str]], embedder: Any) -> None:
+    """Embed, in one batch, everything `check` will need for these (claim, passage text) pairs."""
+    texts: list[str] = []
+    for claim, passage_text in pairs:
+        index = _index(passage_text)
+        texts.append(_expand_acronyms(claim, index))
+        texts += [passage_text[s:e] for s, e in index.windows]
+    if texts:
+        _embed(embedder, texts)
+
+
 def support_score(sentence: str, passage_text: str, embedder: Any) -> float:
     """0..1: how well `passage_text` backs `sentence` (>= SUPPORT_THRESHOLD means it does)."""
     return check(sentence, passage_text, embedder).score
@@ -375,6 +383,7 @@ def supports(sentence: str, passage_text: str, embedder: Any) -> bool:
 # --- whole answers ------------------------------------------------------------------------------
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+_MARKER_RUN = re.compile(r"(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])+")
 
 
 def markers_in(sentence: str) -> list[int]:
@@ -391,69 +400,132 @@ def markers_in(sentence: str) -> list[int]:
 
 
 def strip_markers(sentence: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", _MARKER.sub("", sentence))).strip()
 
 
 def answer_sentences(text: str) -> list[str]:
-    """The sentences of an answer (markers kept attached to the sentence they close)."""
-    out = []
+    """The sentences of an answer, each with the markers that close it."""
+    out: list[str] = []
     for para in re.finditer(r"[^\n]+", text):
-        line = para.group().strip()
+        line = para.group().strip().lstrip("-*•").strip()
         if not line:
             continue
-        # split after end punctuation (optionally followed by markers) when a new sentence starts
-        for piece in re.split(r"(?<=[.!?])((?:\s*\[[\d,;\s–-]+\])*)\s+(?=[\"“(\[]?[A-Z0-9])", line):
-            if piece is None:
+        start = 0
+        for match in re.finditer(r"[.!?][\"”’')]*((?:\s*\[[\d,;\s–-]+\])*)(?=\s+[\"“‘'(\[]?[A-Z0-9])", line):
+            # no split after abbreviations such as "U.S." or "Jan." (the next word would be part of it)
+            word = line[:match.start() + 1].split()[-1].lower() if line[:match.start() + 1].split() else ""
+            if match.group().startswith(".") and (word.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"(\w\.)+", word)):
                 continue
-            if out and re.fullmatch(r"(?:\s*\[[\d,;\s–-]+\])+", piece or ""):
-                out[-1] += piece
-            elif piece.strip():
-                out.append(piece.strip())
-    return [s.lstrip("-*• ").strip() for s in out if strip_markers(s)]
+            out.append(line[start:match.end()].strip())
+            start = match.end()
+        if line[start:].strip():
+            out.append(line[start:].strip())
+    return [s for s in out if strip_markers(s)]
+
+
+_ABBREVIATIONS = {"u.s", "u.k", "u.n", "dr", "mr", "mrs", "ms", "prof", "gen", "st", "jan", "feb", "mar", "apr",
+                  "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vol", "e.g", "i.e", "vs", "etc"}
+
+_SILENT = re.compile(
+    r"\b(the )?(documents|passages|sources|briefs|texts)( provided| given)? (do not|don't|does not|doesn't|never) "
+    r"(say|state|mention|answer|specify|address|discuss|cover|give|provide|indicate)"
+    r"|\b(the )?(documents|passages|sources) (are|is) silent",
+    re.I,
+)
+
+
+def says_documents_silent(sentence: str) -> bool:
+    """"The documents don't say." and its variants: an admission, not a claim to verify."""
+    return bool(_SILENT.search(strip_markers(sentence)))
+
+
+def is_no_claim(sentence: str) -> bool:
+    """A sentence stating no fact of its own: nothing to verify."""
+    plain = strip_markers(sentence)
+    if says_documents_silent(plain) and not markers_in(sentence):
+        return True
+    return len(re.findall(r"\w+", plain)) < 3
+
+
+def _drop_admission(clause: str) -> str:
+    """"The documents don't say why, but X" -> "X": only the claim part is checked."""
+    match = _SILENT.search(clause)
+    if not match:
+        return clause
+    rest = re.search(r"(,|;|—|\bbut\b|\bhowever\b|\bthough\b)\s*(but\s+|however,?\s+)?", clause[match.end():])
+    return clause[match.end() + rest.end():] if rest and len(clause[match.end() + rest.end():].split()) >= 3 else clause
+
+
+def clauses(sentence: str) -> list[tuple[str, tuple[int, ...]]]:
+    """(claim text, markers) for each run of markers: "A said X [1], while B said Y [2]." gives
+    ("A said X", (1,)) and ("while B said Y", (2,)). A clause too short to check on its own
+    (fewer than 5 words) is checked as the whole sentence instead; text after the last markers
+    joins the last clause."""
+    runs = list(_MARKER_RUN.finditer(sentence))
+    if not runs:
+        return []
+    out: list[tuple[str, tuple[int, ...]]] = []
+    previous = 0
+    for i, run in enumerate(runs):
+        clause = sentence[previous:run.start()]
+        if i == len(runs) - 1:
+            tail = strip_markers(sentence[run.end():])
+            if len(re.findall(r"\w+", tail)) >= 3:
+                clause = clause + " " + tail
+        if len(re.findall(r"\w+", strip_markers(clause))) < 5:
+            clause = sentence
+        out.append((_drop_admission(strip_markers(clause)).strip(" ,;:—–-"), tuple(markers_in(run.group()))))
+        previous = run.end()
+    return out
 
 
 @dataclass(frozen=True)
 class SentenceCheck:
     sentence: str
     markers: tuple[int, ...]
-    valid: tuple[int, ...]  # markers whose passage supports the sentence
-    invalid: tuple[int, ...]  # markers out of range or not supporting
-    windows: dict  # marker -> (start, end) best window in that passage's text
-
-    @property
-    def supported(self) -> bool:
-        return bool(self.valid)
-
-
-_NO_CLAIM = re.compile(
-    r"^(the (documents|passages|sources) (do not|don't|does not|doesn't) (say|state|mention|answer|specify|address)"
-    r"|(none of )?the (documents|passages|sources) (are|is) silent)",
-    re.I,
-)
-
-
-def is_no_claim(sentence: str) -> bool:
-    """A sentence that states no fact (e.g. "The documents don't say."): nothing to verify."""
-    plain = strip_markers(sentence)
-    return bool(_NO_CLAIM.match(plain)) or len(re.findall(r"\w+", plain)) < 3
+    valid: tuple[int, ...]  # markers whose passage backs the clause they close
+    invalid: tuple[int, ...]  # markers out of range, or whose passage does not back their clause
+    windows: dict  # marker -> (start, end) of the best-matching window in that passage's text
+    supported: bool  # every clause has at least one valid marker (False when there are no markers)
+    no_claim: bool = False  # states nothing to verify ("The documents don't say.")
 
 
 def check_sentences(text: str, passages_by_marker: dict[int, Passage], embedder: Any) -> list[SentenceCheck]:
+    sentences = answer_sentences(text)
+    work = [(clause, n) for s in sentences if not is_no_claim(s) for clause, ns in clauses(s) for n in ns]
+    prefetch([(clause, passages_by_marker[n].text) for clause, n in work if n in passages_by_marker], embedder)
     checks = []
-    for sentence in answer_sentences(text):
+    for sentence in sentences:
         markers = tuple(markers_in(sentence))
-        claim = strip_markers(sentence)
-        valid, invalid, windows = [], [], {}
-        if not is_no_claim(sentence):
-            for n in markers:
+        if is_no_claim(sentence):
+            checks.append(SentenceCheck(sentence, markers, (), (), {}, True, True))
+            continue
+        valid: list[int] = []
+        invalid: list[int] = []
+        windows: dict[int, tuple[int, int]] = {}
+        all_backed = bool(markers)
+        for clause, group in clauses(sentence):
+            backed = []
+            for n in group:
                 passage = passages_by_marker.get(n)
                 if passage is None:
-                    invalid.append(n)
                     continue
-                result = check(claim, passage.text, embedder)
+                result = check(clause, passage.text, embedder)
                 windows[n] = result.window
-                (valid if result.supported else invalid).append(n)
-        checks.append(SentenceCheck(sentence, markers, tuple(valid), tuple(invalid), windows))
+                if result.supported:
+                    backed.append(n)
+            given = [n for n in group if n in passages_by_marker]
+            if not backed and len(given) > 1:
+                # "[1][3]": the passages may back the clause only together (a name in one, a figure
+                # in the other); accept those whose own similarity clears the bar.
+                joined = "\n".join(passages_by_marker[n].text for n in given)
+                if check(clause, joined, embedder).supported:
+                    backed = [n for n in given if check(clause, passages_by_marker[n].text, embedder).similarity >= SIM_THRESHOLD]
+            all_backed = all_backed and bool(backed)
+            valid += [n for n in backed if n not in valid]
+            invalid += [n for n in group if n not in backed and n not in invalid]
+        invalid = [n for n in invalid if n not in valid or n not in passages_by_marker]
+        checks.append(SentenceCheck(sentence, markers, tuple(valid), tuple(invalid), windows, all_backed))
     return checks
 
 
@@ -462,29 +534,32 @@ def verify_answer(
 ) -> tuple[tuple[Citation, ...], tuple[str, ...]]:
     """Check every sentence of `text` against the passages its [n] markers cite.
 
-    Returns one Citation per marker used (verified=False when some sentence cites it without
-    support, or it is out of range -- out-of-range markers get a placeholder passage), and the
-    sentences with no supporting citation (markers stripped). Sentences that state nothing
-    ("The documents don't say.") are neither checked nor flagged. Spans are the passage-text
-    windows that best supported each sentence, with offsets relative to the passage text; callers
-    that know the raw-document sentence offsets (`rag.llm`) map them further.
+    Returns one Citation per marker used, in order of first use -- `verified=False` when it is
+    out of range (it then carries a placeholder passage) or when some clause it closes is not
+    backed by its passage -- and the sentences (markers stripped) not fully backed by a valid
+    citation, including sentences with no marker at all. Sentences that state nothing ("The
+    documents don't say.") are neither checked nor flagged. Spans are the best-matching passage
+    windows with offsets into the *passage text*; `rag.llm` maps them to document offsets.
     """
     checks = check_sentences(text, passages_by_marker, embedder)
-    citations = citations_from_checks(checks, passages_by_marker)
-    unsupported = tuple(strip_markers(c.sentence) for c in checks if not c.supported and not is_no_claim(c.sentence))
-    return citations, unsupported
+    return citations_from_checks(checks, passages_by_marker), unsupported_sentences(checks)
+
+
+def unsupported_sentences(checks: list[SentenceCheck]) -> tuple[str, ...]:
+    return tuple(strip_markers(c.sentence) for c in checks if not c.supported)
+
+
+SpanMapper = Callable[[Passage, int, int], list[Span]]
 
 
 def citations_from_checks(
-    checks: list[SentenceCheck], passages_by_marker: dict[int, Passage], span_mapper=None
+    checks: list[SentenceCheck], passages_by_marker: dict[int, Passage], span_mapper: SpanMapper | None = None
 ) -> tuple[Citation, ...]:
     order: list[int] = []
     bad: set[int] = set()
     spans: dict[int, list[Span]] = {}
     for c in checks:
-        for n in c.markers:
-            if n not in order:
-                order.append(n)
+        order += [n for n in c.markers if n not in order]
         bad.update(c.invalid)
         for n in c.valid:
             passage = passages_by_marker[n]
@@ -499,5 +574,6 @@ def citations_from_checks(
             chunk_id="", doc_id="", source="", title=f"(no passage [{n}] was given to the model)", date="",
             text="", start=0, end=0,
         )
-        citations.append(Citation(n, passage, tuple(spans.get(n, ())), verified=n not in bad))
+        ordered = tuple(sorted(spans.get(n, ()), key=lambda sp: sp.start))
+        citations.append(Citation(n, passage, ordered, verified=n not in bad and n in passages_by_marker))
     return tuple(citations)
