@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingest.clean import content_paragraphs
 from ingest.load import LoadedDocument
@@ -42,7 +42,11 @@ def chunk_document(doc: LoadedDocument, target_words: int = 180, overlap: int = 
     `overlap` sentences. A heading never ends a chunk: it travels with the text it introduces.
     A new page starts a new chunk, so every chunk has one page number to cite.
     """
-    all_units = units(doc.text, content_paragraphs(doc.text))
+    all_units = [
+        # The title line is a heading however long it is: it names the document, it answers nothing.
+        replace(u, is_heading=True) if doc.title and u.text.strip() == doc.title else u
+        for u in units(doc.text, content_paragraphs(doc.text))
+    ]
     groups: list[list[Unit]] = []
     current: list[Unit] = []
     fresh = 0  # units in `current` that are not carried over from the previous chunk

@@ -14,7 +14,15 @@ import numpy as np
 from ingest.store import Store
 from rag.bm25 import BM25Index
 from rag.lexical import terms
-from rag.question import QuestionProfile, analyze, canonical, matches_type, negates
+from rag.question import (
+    QuestionProfile,
+    analyze,
+    asks_about_past_event,
+    canonical,
+    describes_as_upcoming,
+    matches_type,
+    negates,
+)
 from rag.retrieve import Retrieval
 from rag.types import Passage
 
@@ -137,6 +145,10 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
             return
+    if asks_about_past_event(profile.text) and all(describes_as_upcoming(s.text) for s in closest):
+        evidence.abstain = True
+        evidence.reason = "the documents describe this as still to come, not as having happened"
+        return
     if not profile.negated and not profile.yes_no:
         denied = [t for t in profile.terms if t not in profile.entities and negates(best.text, t)]
         if denied:

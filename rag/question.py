@@ -23,7 +23,13 @@ _ALIASES = {"america": "us", "american": "us", "united states": "us", "usa": "us
             "pm": "minister", "beijing": "china", "tokyo": "japan", "seoul": "korea"}
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubling|half|third|quarter|percent|per cent|dozen|hundred|thousand|million|billion|trillion)\b|\d", re.I)
 _DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.|spring|summer|autumn|fall|winter|since|year|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)", re.I)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b|\b(?:Dr|Prof|Mr|Ms|President|Professor|Minister)\.? [A-Z][a-z]+")
+# A person, as briefs name people: a title before a name, or a name before a reporting verb or
+# an apposition ("Kristi Govella, an associate professor", "Choi told ...").
+_NAME = re.compile(
+    r"\b(?:Dr|Prof|Mr|Ms|Mrs|President|Professor|Minister|Secretary|spokesperson|Chairman|Ambassador)\.? [A-Z][a-z]+"
+    r"|\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2},? (?:said|says|told|noted|argued|warned|explained|wrote|added|stressed|urged|cautioned|believes|a (?:research|senior|former|professor|fellow|visiting|political|Japan)|an (?:associate|assistant|expert))\b"
+    r"|\b[A-Z][a-z]+ [A-Z]{2,}[a-z]*\b|\b[A-Z]{2,} [A-Z][a-z]+\b"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,24 @@ def analyze(question: str) -> QuestionProfile:
         bool(_NEGATION.search(question)),
         bool(_YES_NO.match(question)),
     )
+
+
+_EVENT = re.compile(r"\b(summit|meeting|talks|visit|conference|election|vote|agreement|deal)\b", re.I)
+_PAST_QUESTION = re.compile(r"\b(did|was|were|had)\b", re.I)
+_UPCOMING = re.compile(r"\b(upcoming|will|next (week|month|year)|plans? to|is preparing|preparing for|is expected to|is set to|ahead of|anticipates?)\b", re.I)
+
+
+_PLANNED = re.compile(r"\b(due|going|set|expected|scheduled|planned|being|supposed|to be)\b", re.I)
+
+
+def asks_about_past_event(question: str) -> bool:
+    """"What did they agree at the summit?" presumes the summit happened; "Whom was Trump due to
+    meet?" asks about a plan."""
+    return bool(_EVENT.search(question) and _PAST_QUESTION.search(question) and not _PLANNED.search(question))
+
+
+def describes_as_upcoming(sentence: str) -> bool:
+    return bool(_UPCOMING.search(sentence))
 
 
 def negates(sentence: str, term: str) -> bool:
