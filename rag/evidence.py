@@ -19,6 +19,7 @@ from rag.question import (
     analyze,
     asks_about_past_event,
     canonical,
+    contradicts,
     describes_as_upcoming,
     matches_type,
     negates,
@@ -129,11 +130,11 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
         shown = " or ".join(f"“{w}”" for w in as_written(unknown, profile.text))
         evidence.reason = f"the documents never mention {shown}"
         return
-    unmeasured = [m for m in profile.measured if not bm25.known(m)]
+    unmeasured = [m for m in profile.measured + profile.topic if not bm25.known(m)]
     if unmeasured:
         shown = " or ".join(f"“{w}”" for w in as_written(unmeasured, profile.text))
         evidence.abstain = True
-        evidence.reason = f"the documents give no figure for {shown}"
+        evidence.reason = f"the documents never mention {shown}"
         return
     closest = evidence.sentences[:TYPE_TOP]
     if max(s.similarity for s in closest) < SIM_FLOOR and max(s.lexical for s in closest) < LEXICAL_FLOOR:
@@ -145,11 +146,23 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
             return
+    if profile.role and profile.answer_type == "person":
+        role = set(profile.role)
+        if not any(role <= {canonical(t) for t in terms(s.text)} for s in closest):
+            shown = " ".join(as_written(list(profile.role), profile.text))
+            evidence.abstain = True
+            evidence.reason = f"no passage names who the “{shown}” is"
+            return
     if asks_about_past_event(profile.text) and all(describes_as_upcoming(s.text) for s in closest):
         evidence.abstain = True
         evidence.reason = "the documents describe this as still to come, not as having happened"
         return
     if not profile.negated and not profile.yes_no:
+        presumed = contradicts(profile.text, best.text)
+        if presumed:
+            evidence.abstain = True
+            evidence.reason = f"the closest passage says otherwise: it does not support “{presumed}”"
+            return
         denied = [t for t in profile.terms if t not in profile.entities and negates(best.text, t)]
         if denied:
             shown = ", ".join(f"“{w}”" for w in as_written(denied, profile.text))

@@ -41,6 +41,8 @@ class QuestionProfile:
     # What a figure is asked of ("seats" in "how many seats ..."), or its unit ("in yen"):
     # if the documents never use the word, they cannot give the figure.
     measured: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()  # what the question is about ("say about X"): terms that must exist
+    role: tuple[str, ...] = ()  # "Who is Japan's foreign minister?": terms naming the role asked about
     negated: bool = False
     yes_no: bool = False  # "Did Tokyo send ...?" asks; "Why did Tokyo send ...?" presupposes
 
@@ -50,6 +52,8 @@ _MEASURED = re.compile(
     r"|\b(?:in|into) (yen|dollars|euros|won|usd|jpy|krw)\b",
     re.I,
 )
+_TOPIC = re.compile(r"\b(?:about|regarding|concerning)\s+((?:[\w’'-]+\s*){1,4})", re.I)
+_ROLE = re.compile(r"^\s*who (?:is|was|are|were) (?:the )?([\w’' -]+?)\s*\?\s*$", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
@@ -69,12 +73,17 @@ def analyze(question: str) -> QuestionProfile:
     for match in _MEASURED.finditer(question):
         phrase = match.group(1) or match.group(2)
         measured.append(canonical(phrase.split()[-1]))
+    topic = [canonical(t) for m in _TOPIC.finditer(question) for t in terms(m.group(1))]
+    role_match = _ROLE.match(question)
+    role = [canonical(t) for t in terms(role_match.group(1))] if role_match else []
     return QuestionProfile(
         question,
         answer_type,
         tuple(canonical(t) for t in terms(question)),
         tuple(dict.fromkeys(entities)),
         tuple(measured),
+        tuple(t for t in topic if t not in entities and not t.endswith(("ing", "ed"))),  # nouns, not verbs
+        tuple(t for t in role if t not in entities),
         bool(_NEGATION.search(question)),
         bool(_YES_NO.match(question)),
     )
@@ -96,6 +105,28 @@ def asks_about_past_event(question: str) -> bool:
 
 def describes_as_upcoming(sentence: str) -> bool:
     return bool(_UPCOMING.search(sentence))
+
+
+# A question that presumes one thing while the evidence says its opposite ("Why did Komeito
+# join ...?" / "... replacing Komeito ..."): the premise is false and the honest answer says so.
+_OPPOSITES = {
+    r"join(s|ed|ing)?": r"leav(e|es|ing)|left|depart(ed|ure)?|exit(ed)?|quit|replac(e|ed|ing)|end(ed|ing)",
+    r"rul(e|ed|ing) out": r"move forward|pursu(e|ed|ing)|push(ed|ing)? (for|to)|advocat(e|ed|es|ing)|seek(s|ing)?",
+    r"(increas|rais)(e|ed|es|ing)": r"cut(s|ting)?|reduc(e|ed|es|ing)|lower(ed|ing)?|decreas(e|ed|ing)",
+    r"(cut|reduc(e|ed|ing)|lower(ed|ing)?)": r"increas(e|ed|es|ing)|rais(e|ed|ing)|doubl(e|ed|ing)|boost(ed|ing)?",
+    r"(win|won)": r"los(e|es|t|ing)|defeat(ed)?",
+    r"(lose|lost)": r"win(s|ning)?|won|victory|landslide",
+    r"(approv|accept)(e|ed|es|ing)": r"reject(ed|s|ing)?|block(ed|s|ing)?|oppos(e|ed|es|ing)",
+}
+
+
+def contradicts(question: str, sentence: str) -> str:
+    """The question's presumed action when `sentence` states its opposite instead, else ''."""
+    for action, opposite in _OPPOSITES.items():
+        asked = re.search(rf"\b{action}\b", question, re.I)
+        if asked and not re.search(rf"\b{action}\b", sentence, re.I) and re.search(rf"\b({opposite})\b", sentence, re.I):
+            return asked.group()
+    return ""
 
 
 def negates(sentence: str, term: str) -> bool:
