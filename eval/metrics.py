@@ -223,17 +223,29 @@ def citation_pairs(answer: Any) -> list[tuple[str, int, Any]]:
     return [(claim, n, by_n[n]) for claim, numbers in cited_claims(answer.text) for n in numbers if n in by_n]
 
 
-def citation_precision(answer: Any, supports: SupportFn, embedder: Any) -> tuple[float | None, list[dict]]:
+def citation_precision(
+    answer: Any, supports: SupportFn, embedder: Any, verbatim: bool = True
+) -> tuple[float | None, list[dict]]:
     """Share of (claim, cited passage) pairs where `supports(claim, passage.text, embedder)`
     holds (ALCE citation precision, with the offline support check). Markers pointing to no
-    citation count as unsupported pairs. None when the answer cites nothing."""
+    citation count as unsupported pairs. None when the answer cites nothing.
+
+    With `verbatim`, a claim that is a verbatim quote of its cited passage (after
+    normalisation) is supported without asking the checker: a passage states what it says.
+    That is every pair of an extractive answer, so the checker's cost (and its errors) only
+    bear on paraphrased (LLM) answers. Each check records which `rule` decided it."""
     by_n = {c.n: c.passage for c in answer.citations}
     checks = []
     for claim, numbers in cited_claims(answer.text):
         for n in numbers:
             passage = by_n.get(n)
-            ok = bool(passage is not None and supports(claim, passage.text, embedder))
-            checks.append({"n": n, "claim": claim, "supported": ok})
+            if passage is None:
+                ok, rule = False, "no such citation"
+            elif verbatim and contains_quote(passage.text, claim):
+                ok, rule = True, "verbatim"
+            else:
+                ok, rule = bool(supports(claim, passage.text, embedder)), "checker"
+            checks.append({"n": n, "claim": claim, "supported": ok, "rule": rule})
     if not checks:
         return None, checks
     return sum(c["supported"] for c in checks) / len(checks), checks

@@ -111,7 +111,7 @@ def markdown(run: "EvalRun") -> str:
                      f"{fmt(v['abstention_rate'])} | {fmt(v['over_refusal_rate'])} | {fmt(v['false_answer_rate'])} |")
 
     if run.diff is not None:
-        lines += ["", f"## Changes against the baseline", "", f"Baseline: `{run.baseline['path']}`", ""]
+        lines += ["", "## Changes against the baseline", "", f"Baseline: `{run.baseline['path']}`", ""]
         titles = {r["id"]: r["question"] for r in run.rows}
         for key, title in (("pass_to_fail", "Pass → fail"), ("fail_to_pass", "Fail → pass")):
             ids = run.diff[key]
@@ -188,10 +188,10 @@ def metric_bars(totals: dict, baseline: dict | None) -> str:
     if baseline:
         base = [baseline.get(n) or 0.0 for n in names]
         ax.barh([y - height / 2 for y in ys], base, height=height, label="baseline", color="#b8b8b8")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
     ax.set_yticks(ys, names, fontsize=8)
     ax.set_xlim(0, 1.0)
-    ax.set_xlabel("value (false_answer_rate and over_refusal_rate: lower is better)", fontsize=8)
+    ax.set_title("false_answer_rate and over_refusal_rate: lower is better", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 

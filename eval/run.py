@@ -47,6 +47,11 @@ gold file (JSONL, one JSON object per line; blank lines ignored):
   Unanswerable questions (the documents don't say) have answerable=false and empty
   key_facts/sources/evidence: the right outcome is an abstention.
 
+your own documents: write 20-50 questions people really ask of them (a fifth or so that the
+documents can't answer), then `briefing eval --corpus my-docs/ --gold my-gold.jsonl`. The eval
+warns about sources that are not indexed and evidence quotes not found verbatim in them.
+Keep the first run's results.json and pass it as --baseline after each change.
+
 a question passes when it is answerable and the answer has every key fact and valid citations,
 or it is unanswerable and the answerer abstains. Abstentions are left out of the answer and
 citation metrics (and counted in false_answer_rate / over_refusal_rate instead).
@@ -380,6 +385,22 @@ def corpus_data_dir(settings, corpus: Path) -> Path:
     return Path(settings.data_dir) / "eval" / f"{slug}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:8]}"
 
 
+def _evidence_not_in_sources(records, documents, store) -> list[str]:
+    """Ids of records with an evidence quote that none of their (indexed) sources contains."""
+    texts: dict[str, str] = {}
+    bad = []
+    for rec in records:
+        docs = [d for d in documents if any(M.source_matches(d.source, s) for s in rec["sources"])]
+        if not docs or not rec["evidence"]:
+            continue
+        for d in docs:
+            if d.doc_id not in texts:
+                texts[d.doc_id] = M.normalize(store.document_text(d.doc_id))
+        if any(not any(M.normalize(q) in texts[d.doc_id] for d in docs) for q in rec["evidence"]):
+            bad.append(rec["id"])
+    return bad
+
+
 def _support_checker():
     try:
         from rag.verify import supports
@@ -461,6 +482,10 @@ def run_eval(
                               if not any(M.source_matches(x, s) for x in indexed)})
     if unknown_sources:
         warnings.append(f"gold sources not in the index: {', '.join(unknown_sources[:10])}")
+    not_verbatim = _evidence_not_in_sources(records, documents, briefing.store)
+    if not_verbatim:
+        warnings.append(f"evidence quotes not found verbatim in their sources: {', '.join(not_verbatim[:10])}"
+                        + (f" and {len(not_verbatim) - 10} more" if len(not_verbatim) > 10 else ""))
 
     supports = supports if supports is not None else _support_checker()
     if supports is None:
@@ -541,7 +566,8 @@ def run_eval(
             "answerer": sorted(models) or [settings.llm_model if settings.resolved_answer_mode == "llm" else "extractive"],
             "judge": judge_.model if judge_ else None,
         },
-        "support_check": f"{supports.__module__}.{supports.__name__}" if supports else None,
+        "support_check": (f"verbatim quote of the cited passage, else {supports.__module__}.{supports.__name__}"
+                          if supports else None),
         "settings": settings_dump(settings),
         "python": sys.version.split()[0],
     }
@@ -598,9 +624,11 @@ def print_summary(run: EvalRun, out) -> None:
     for name, value in t.items():
         n = run.summary["counts"].get(name)
         print(f"  {name:<22} {fmt(value, name):>8}" + (f"   (n={n})" if n is not None else ""), file=out)
-    weakest = sorted(((v["key_fact_recall"], tag) for tag, v in run.tags.items() if v["key_fact_recall"] is not None))
+    weakest = sorted(run.tags.items(), key=lambda kv: (kv[1]["pass_rate"], kv[0]))[:3]
     if weakest:
-        print("  weakest tags (key_fact_recall): " + ", ".join(f"{tag} {v:.2f}" for v, tag in weakest[:3]), file=out)
+        print("  weakest tags (pass rate, key-fact recall, abstained): " + "; ".join(
+            f"{tag} {fmt(v['pass_rate'])}, {fmt(v['key_fact_recall'])}, {fmt(v['abstention_rate'])}"
+            for tag, v in weakest), file=out)
     for w in run.warnings:
         print(f"warning: {w}", file=out)
     if run.errors:
@@ -623,13 +651,13 @@ def print_summary(run: EvalRun, out) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="briefing eval",
-        description="Answer every question of a gold file with the configured pipeline, score the "
-                    "answers offline and deterministically (retrieval, key facts, citations, "
-                    "abstention, latency), write reports, and gate on floors.",
+        description="Answer every question of a gold file with the configured pipeline, score the answers\n"
+                    "offline and deterministically (retrieval, key facts, citations, abstention, latency),\n"
+                    "write reports, diff against a previous run, and gate on floors.",
         epilog=HELP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--gold", type=Path, default=ROOT / "eval" / "gold.jsonl",
+    p.add_argument("--gold", type=Path, default=Path(__file__).resolve().parent / "gold.jsonl",
                    help="gold Q&A file, JSONL (default: the bundled eval/gold.jsonl)")
     p.add_argument("--corpus", type=Path,
                    help="folder of documents the gold file is about; indexed into its own data dir "
