@@ -21,13 +21,17 @@ been streamed, a separator delta (FALLBACK_SEPARATOR, naming the reason) is yiel
 extractive text, so a consumer that only concatenates deltas never shows a half sentence as if
 it were the answer; consumers that render the final Answer replace the streamed text with it.
 
-Time is bounded: every request has `llm_timeout` to connect and between chunks, a whole answer
-gets at most ANSWER_DEADLINE_FACTOR * llm_timeout, and a retry only starts if the remaining
-budget allows it. Nothing here raises to the user: any unexpected error falls back too.
+Time is bounded: every request has `llm_timeout` to connect and to deliver each chunk, a whole
+streamed answer is cut off after ANSWER_DEADLINE_FACTOR * llm_timeout (a slow drip cannot go on
+forever), a retry only starts while the budget (the first answer's deadline plus
+llm_timeout + BACKOFF_CAP per allowed retry) has room for it, and no retry follows shown text.
+Worst case: about (1 + llm_max_retries) * ANSWER_DEADLINE_FACTOR * llm_timeout. Nothing here
+raises to the user: any unexpected error falls back too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import functools
 import json
@@ -286,21 +290,21 @@ def llm_answer_stream(
             time.sleep(wait)
             attempt += 1
             deadline = time.monotonic() + deadline_seconds(settings)
+    generated = time.monotonic()
     text = "".join(parts).strip()
     if not text:
         return (yield from _fallback(evidence, question, settings, "the model returned an empty answer", False))
     try:
-        return build_answer(briefing, question, evidence, passages, text)
+        answer = build_answer(briefing, question, evidence, passages, text)
     except Exception as exc:  # noqa: BLE001 - a bug in checking must not hide the evidence
         answer = yield from _fallback(evidence, question, settings,
                                       f"its answer could not be checked ({type(exc).__name__}: {exc})", True)
         return answer
+    return dataclasses.replace(answer, timings={"llm": generated - started, "verify": time.monotonic() - generated})
 
 
 def _fallback(evidence: "Evidence", question: str, settings: "Settings", reason: str,
               streamed: bool) -> Generator[str, None, Answer]:
-    import dataclasses
-
     answer = extractive_answer(evidence, question, settings.answer_sentences)
     if streamed:
         yield FALLBACK_SEPARATOR.format(reason=reason)
@@ -311,6 +315,7 @@ def _fallback(evidence: "Evidence", question: str, settings: "Settings", reason:
 def build_answer(briefing: "Briefing", question: str, evidence: "Evidence", passages: list[Passage],
                  text: str) -> Answer:
     settings = briefing.settings
+    text = verify.normalise_markers(text)
     by_marker = {n: p for n, p in enumerate(passages, 1)}
     checks = verify.check_sentences(text, by_marker, briefing.embedder)
     citations = verify.citations_from_checks(checks, by_marker, SpanMapper(briefing.store))
@@ -325,7 +330,8 @@ def build_answer(briefing: "Briefing", question: str, evidence: "Evidence", pass
     elif claims and not backed:
         notice = "No sentence of this answer could be verified against the passages; treat it as unverified."
     elif unsupported:
-        notice = (f"{len(unsupported)} of {len(claims)} sentences are not backed by the passages they cite "
+        verb = "is" if len(unsupported) == 1 else "are"
+        notice = (f"{len(unsupported)} of {len(claims)} sentences {verb} not backed by the passages they cite "
                   "(marked unverified).")
     return Answer(
         question=question,

@@ -75,6 +75,7 @@ def test_markers_and_sentences():
     assert [verify.markers_in(s) for s in sentences] == [[1], [2, 3], [1, 4], []]
     assert verify.strip_markers("Korea disagreed [2, 3].") == "Korea disagreed."
     assert verify.markers_in("see [2-4]") == [2, 3, 4]
+    assert verify.normalise_markers("A [Passage 2]. B [1, 3]. C [2-4]. D [x].") == "A [2]. B [1][3]. C [2][3][4]. D [x]."
 
 
 def test_verify_answer_flags_out_of_range_and_unsupported(embedder):
@@ -106,3 +107,43 @@ def test_negation_and_antonyms(embedder):
     assert not verify.supports("Tokyo sent a cabinet-level representative to the Takeshima Day ceremony.", passage, embedder)
     lowered = "The 2022 National Defense Strategy lowered Korea's priority among Japan's partners."
     assert not verify.supports("The 2022 National Defense Strategy raised Korea's priority among Japan's partners.", lowered, embedder)
+
+
+# Pairs written after the rule was tuned on eval/support_pairs.jsonl, from other corpus sentences
+# (a small check that the rules were not fitted to those 77 pairs; 9/12 passed when first run,
+# the antonym list then gained raise/cut and rise/recede).
+_P_MEET = ("The upcoming meeting with President Trump will allow Takaichi to outline her regional security goals "
+           "before he meets Chinese leader Xi Jinping next week ahead of the annual Asia-Pacific Economic "
+           "Cooperation (APEC) summit in South Korea.")
+_P_SOV = ("Recent messaging by Japan's defense minister has consistently emphasized that Japan's security judgments "
+          "and responses are sovereign decisions.")
+_P_STABLE = ("As political uncertainty in Japan recedes, existing channels of cooperation — such as summit diplomacy, "
+             "foreign-policy consultations, and defense and security dialogues — are expected to remain broadly stable.")
+_P_TARIFF = ("In a Truth Social post on Jan. 26, Trump said he would raise tariffs on South Korean automobiles, lumber "
+             "and pharmaceuticals — along with other “reciprocal tariffs” — from 15 percent to 25 percent.")
+FRESH_PAIRS = [
+    ("Takaichi will use her meeting with Trump to lay out her regional security goals before Trump meets Xi Jinping.", _P_MEET, True),
+    ("Takaichi will outline her regional security goals to Trump ahead of the APEC summit in Japan.", _P_MEET, False),
+    ("Trump is due to meet Chinese leader Xi Jinping the week after his meeting with Takaichi.", _P_MEET, True),
+    ("Japan's defense minister has stressed that Japan's security decisions are sovereign.", _P_SOV, True),
+    ("Japan's defense minister has said Japan's security judgments are not sovereign decisions.", _P_SOV, False),
+    ("Channels such as summit diplomacy and defense dialogues are expected to stay broadly stable.", _P_STABLE, True),
+    ("Summit diplomacy is expected to be suspended for two years as political uncertainty in Japan grows.", _P_STABLE, False),
+    ("Takaichi will attend the G7 summit in Canada.", _P_STABLE, False),
+    ("Political uncertainty in Japan is rising, which threatens existing cooperation channels.", _P_STABLE, False),
+    ("Trump said tariffs on South Korean automobiles would rise from 15 percent to 35 percent.", _P_TARIFF, False),
+    ("Trump announced the tariff increase on South Korean cars and pharmaceuticals in a Truth Social post.", _P_TARIFF, True),
+    ("Trump said he would cut tariffs on South Korean lumber.", _P_TARIFF, False),
+]
+
+
+def test_fresh_pairs(embedder):
+    right = [verify.supports(claim, passage, embedder) == label for claim, passage, label in FRESH_PAIRS]
+    assert sum(right) >= 10, [pair[0] for pair, ok in zip(FRESH_PAIRS, right) if not ok]
+
+
+def test_number_must_count_the_same_thing(embedder):
+    passage = ("The Takaichi Cabinet has pledged to bring that target forward by two years. "
+               "Second, the push for an early re-revision of the so-called three security documents signals a shift.")
+    assert verify.supports("The Takaichi Cabinet pledged to bring the target forward by two years.", passage, embedder)
+    assert not verify.supports("The Takaichi Cabinet pledged to bring the target forward by three years.", passage, embedder)
