@@ -188,7 +188,8 @@ _NAME_GLUE = {"of", "for", "the", "de"}
 
 def _units(text: str) -> list[str]:
     """Words and hyphenated compounds ("Japan-US-Korea"), folded; compound parts joined by '-'."""
-    text = _DASHES.sub("-", _normalise_names(text)).replace("’", "'")
+    # An em or en dash between words separates phrases ("2025—March 2026"), it joins no compound.
+    text = _DASHES.sub("-", re.sub(r"[—–]", " ", _normalise_names(text))).replace("’", "'")
     return ["-".join(_fold(p) for p in m.split("-") if p) for m in re.findall(r"[\w']+(?:-[\w']+)*", text)]
 
 
