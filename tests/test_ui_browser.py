@@ -28,7 +28,7 @@ if not CHROMIUM.exists():
     print(message, file=sys.stderr)
     pytest.skip(message, allow_module_level=True)
 
-XSS_DOC = """Operation Bluefin field notes <img src=x onerror="window.__xss=1">
+XSS_DOC = """Operation Bluefin field notes <img src=x onerror="window.__xss=1"></script><script>window.__xss=5</script>
 Date: 2025-12-01
 
 Operation Bluefin was a joint maritime logistics drill near Okinawa, and its log quotes <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script> verbatim, as a sentence about Operation Bluefin should never run them.
@@ -46,11 +46,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """The app over the corpus + the XSS file, on a free loopback port."""
+def ui_briefing(tmp_path_factory):
+    """The offline pipeline over a private index: the corpus + the XSS file."""
     from ingest.index import ingest
+    from rag.pipeline import Briefing
     from rag.settings import Settings
-    from ui.app import build_app
 
     corpus = tmp_path_factory.mktemp("ui-corpus")
     for path in (ROOT / "corpus").glob("*.txt"):
@@ -60,10 +60,44 @@ def app_url(tmp_path_factory):
                         openai_api_key="", openai_base_url="", upload_max_mb=1)
     report = ingest([corpus], settings, progress=False)
     assert report.ok and len(report.added) == 6, report.summary()
-    app = build_app(settings)
+    return Briefing(settings)
+
+
+def _serve(settings, briefing):
+    from ui.app import build_app
+
+    app = build_app(settings, briefing)
     app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def app_url(ui_briefing):
+    """The app (offline extractive answers) on a free loopback port."""
+    app = _serve(ui_briefing.settings, ui_briefing)
     yield app.local_url.rstrip("/")
     app.close()
+
+
+@pytest.fixture(scope="session")
+def llm_app(ui_briefing):
+    """A second app in LLM mode, its model a scripted OpenAI-compatible stand-in (no model runs),
+    sharing the index and embedder of the first."""
+    from rag.pipeline import Briefing
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from openai_stub import StubOpenAI
+
+    with StubOpenAI() as stub:
+        settings = ui_briefing.settings.model_copy(update={
+            "answer_mode": "llm", "openai_base_url": stub.base_url, "openai_api_key": "test",
+            "llm_model": "stub-model", "llm_timeout": 10, "llm_max_retries": 0})
+        briefing = Briefing(settings)
+        for name in ("store", "embedder", "retriever"):
+            briefing.__dict__[name] = getattr(ui_briefing, name)
+        app = _serve(settings, briefing)
+        yield app.local_url.rstrip("/"), stub, briefing
+        app.close()
 
 
 @pytest.fixture(scope="session")
@@ -77,15 +111,19 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
+def _open(browser, url):
     context = browser.new_context(viewport=LAPTOP)
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(app_url + "/")
+    page.goto(url + "/")
     page.wait_for_selector("#question textarea, #question input", timeout=30_000)
-    page.dialogs = dialogs
+    return context, page, dialogs
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context, page, dialogs = _open(browser, app_url)
     yield page
     assert not dialogs, f"a dialog opened: {dialogs}"
     assert page.evaluate("typeof window.__xss") == "undefined"
@@ -146,9 +184,18 @@ def test_answer_with_linked_marker_and_highlighted_passage(page):
     ctx.wait_for(state="visible")
     assert len(ctx.inner_text()) > len(page.locator(f"#sources #{target} .src-passage").inner_text())
     assert ctx.locator(".ctx-passage mark").count() >= 1
+    ctx.locator(".ctx-passage mark").first.scroll_into_view_if_needed()
     shot(page, "02-passage-in-context.png")
-    # Markdown export is ready and New chat clears everything
-    assert page.locator("#download-md").is_enabled()
+    # Markdown export: a download and a copyable text box
+    with page.expect_download() as download:
+        page.locator("#download-md").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert exported.startswith("## What does FOIP stand for?") and "### Sources" in exported
+    assert "> " in exported and "[1] **" in exported
+    assert download.value.suggested_filename == "briefing-what-does-foip-stand-for.md"
+    page.locator("#md-box").get_by_text("Answer as Markdown").click()
+    assert page.locator("#answer-md textarea").input_value() == exported
+    # New chat clears everything
     page.locator("#new-chat").click()
     page.wait_for_function("() => !document.querySelector('#chat .message-row')")
     assert page.locator("#sources article.src-card").count() == 0
@@ -192,6 +239,7 @@ def test_upload_a_file_then_ask_about_it_then_remove_it(page, tmp_path):
     report = page.locator("#upload-report").inner_text()
     assert "uploads/Zephyr-Accord-draft.txt" in report, report
     page.wait_for_function("() => document.querySelector('#docs-table').innerText.includes('Zephyr')")
+    page.locator("#upload-report").scroll_into_view_if_needed()
     shot(page, "05-documents-upload.png")
 
     page.get_by_role("tab", name="Ask").click()
@@ -220,8 +268,7 @@ def test_upload_rejects_wrong_type_with_a_reason(page, tmp_path):
     page.locator("#upload input[type=file]").set_input_files(str(bad))
     page.wait_for_timeout(1500)
     page.locator("#add-btn").click()
-    page.wait_for_function("() => document.querySelector('#upload-report').innerText.trim().length > 0",
-                           timeout=30_000)
+    page.locator("#upload-report .upload-report").wait_for(timeout=30_000)
     text = page.locator("#upload-report").inner_text()
     assert "skipped" in text or "No files" in text, text
 
@@ -232,7 +279,10 @@ def test_document_html_renders_as_text_and_runs_nothing(page):
     page.wait_for_timeout(500)
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert page.locator('img[src="x"]').count() == 0
-    assert page.evaluate("[...document.scripts].some(s => s.textContent.includes('__xss'))") is False
+    # the only scripts mentioning it are Gradio's JSON page config (where `<` is \u003c-escaped)
+    assert page.evaluate("""() => [...document.scripts].filter(s => s.textContent.includes('__xss'))
+                                  .every(s => s.textContent.startsWith('window.gradio_config'))""")
+    assert page.locator("#chat script, #sources script, #docs-table script").count() == 0
     panel_text = page.locator("#sources").inner_text()
     assert '<img src=x onerror="window.__xss=1">' in panel_text
     assert "<script>window.__xss=2</script>" in panel_text or "<img src=x" in answer.inner_text()
@@ -245,3 +295,56 @@ def test_document_html_renders_as_text_and_runs_nothing(page):
     assert "<img src=x" in table.inner_text()
     assert page.evaluate("typeof window.__xss") == "undefined"
     shot(page, "08-documents-xss-title.png")
+
+
+def test_follow_up_question_keeps_history_and_earlier_sources(page):
+    ask(page, "What does FOIP stand for?")
+    ask(page, "What did Takaichi say about it in her policy speech?")
+    first_marker = page.locator("#chat .message-row.bot-row").first.locator("a.cite").first
+    assert first_marker.get_attribute("href") == "#src-1-1"
+    assert page.locator("#chat .message-row.bot-row").count() == 2
+    assert page.locator("#sources details.src-older").count() == 1
+    # a marker of the earlier answer opens its folded sources and scrolls to the card
+    first_marker.click()
+    page.wait_for_timeout(900)
+    assert page.locator("#sources details.src-older").first.evaluate("d => d.open")
+    assert page.locator("#sources #src-1-1").is_visible()
+
+
+def test_llm_answer_streams_and_unsupported_sentences_are_flagged(browser, llm_app):
+    from openai_stub import Reply
+    from rag.llm import MAX_PASSAGES
+
+    url, stub, briefing = llm_app
+    question = "What does FOIP stand for?"
+    passages = briefing.retriever.retrieve(question, briefing.settings.top_k).passages[:MAX_PASSAGES]
+    n = next(i for i, p in enumerate(passages, 1) if "Free and Open Indo-Pacific (FOIP)" in p.text)
+    reply = (f"FOIP stands for a Free and Open Indo-Pacific, a shared vision for the region [{n}]. "
+             f"Japan will test its own nuclear weapon by 2030 [{n}].")
+    stub.script(Reply(content=reply, chunk_delay=0.12))
+    context, page, dialogs = _open(browser, url)
+    try:
+        assert "LLM: stub-model" in page.locator("#app-head").inner_text()
+        layout_before = (box(page, "#chat"), box(page, "#sources .src-panel"), box(page, "#question"))
+        q = page.locator("#question textarea, #question input").first
+        q.fill(question)
+        q.press("Enter")
+        streaming = page.locator("#chat .answer.streaming")
+        streaming.wait_for(timeout=30_000)
+        page.wait_for_function("() => document.querySelector('#chat .answer.streaming').innerText.length > 40")
+        partial = streaming.inner_text()
+        assert partial.startswith("FOIP stands") and "nuclear weapon by 2030" not in partial
+        assert (box(page, "#chat"), box(page, "#sources .src-panel"), box(page, "#question")) == layout_before
+        shot(page, "09-llm-streaming.png")
+        page.locator("#chat .answer-meta").wait_for(timeout=30_000)
+        answer = page.locator("#chat .message-row.bot-row").last
+        assert "LLM: stub-model" in answer.locator(".answer-meta").inner_text()
+        flagged = answer.locator(".unsupported")
+        assert flagged.count() == 1 and "nuclear weapon by 2030" in flagged.inner_text()
+        assert "not supported" in answer.locator(".warn").inner_text()
+        assert (box(page, "#chat"), box(page, "#sources .src-panel"), box(page, "#question")) == layout_before
+        assert page.locator("#sources article.src-card").count() >= 1
+        shot(page, "10-llm-unsupported-flagged.png")
+        assert not dialogs
+    finally:
+        context.close()

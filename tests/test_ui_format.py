@@ -81,8 +81,8 @@ def test_unsupported_sentences_and_notice_are_shown_escaped():
     answer = Answer("q", "Fine. [1]", citations=(Citation(1, passage("Fine.")),),
                     unsupported=("<b>made up</b>",), notice="LLM <down>; extractive")
     html = fmt.answer_html(answer, 1)
-    assert "Not supported by the documents" in html
-    assert "&lt;b&gt;made up&lt;/b&gt;" in html and "<b>made up" not in html
+    assert "not supported by the passages cited" in html
+    assert "<li>&lt;b&gt;made up&lt;/b&gt;</li>" in html and "<b>made up" not in html
     assert "LLM &lt;down&gt;" in html
 
 
@@ -235,7 +235,7 @@ def test_scope_filters():
     ("<img src=x onerror=alert(1)>.html", "img-src-x-onerror-alert-1.html"),
     ("CON.txt", "upload-CON.txt"),
     ("a" * 300 + ".txt", "a" * 96 + ".txt"),
-    ("Zephyr Accord ../._note.txt", "Zephyr-Accord-note.txt"),
+    ("Zephyr Accord .._note.txt", "Zephyr-Accord-note.txt"),
     ("x.tar..gz", "x.tar.gz"),
 ])
 def test_sanitize_filename(name, expected):
@@ -260,3 +260,20 @@ def test_save_uploads_checks_type_size_and_stays_inside_uploads(tmp_path):
     assert "too large" in reasons["big.txt"] and "unsupported" in reasons["tool.exe"]
     assert reasons["empty.md"] == "empty file"
     assert sorted(p.name for p in (corpus / "uploads").iterdir()) == ["good.txt"]
+
+
+def test_unsupported_sentences_are_flagged_inline():
+    p = passage("The budget rose. [1]")
+    text = "The budget rose [1]. Japan will test its own nuclear weapon by 2030 [1]. Defense spending will triple."
+    answer = Answer("q", text, citations=(Citation(1, p, verified=False),), mode="llm", model="m",
+                    unsupported=("Japan will test its own nuclear weapon by 2030.", "Defense spending will triple."))
+    html = fmt.answer_html(answer, 1)
+    assert html.count('<span class="unsupported"') == 2
+    flagged = re.findall(r'<span class="unsupported"[^>]*>(.*?)</span></span>|'
+                         r'<span class="unsupported"[^>]*><span[^>]*>&#9888;</span>(.*?)</span>', html)
+    assert "The budget rose" not in "".join("".join(f) for f in flagged)
+    assert re.search(r'unsupported">&#9888;</span>Japan will test its own nuclear weapon by 2030 '
+                     r'<a class="cite cite-unverified"[^>]*>\[1\]&#9888;</a>\.</span>', html), html
+    assert "2 sentences (marked" in html
+    assert fmt.unsupported_ranges("A b c [2].", ["A b c."]) == [(0, 10)]
+    assert fmt.unsupported_ranges("nothing here", ["Other sentence."]) == []

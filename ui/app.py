@@ -7,9 +7,11 @@ escaped there); uploads are handled by `ui.uploads`.
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -86,7 +88,12 @@ class BriefingBlocks(gr.Blocks):
 
 
 def _theme():
-    return gr.themes.Default(primary_hue="blue", neutral_hue="slate")
+    # System fonts: nothing to download, crisp on every laptop.
+    return gr.themes.Default(
+        primary_hue="blue", neutral_hue="slate",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "DejaVu Sans Mono", "monospace"],
+    )
 
 
 def _invalidate(briefing) -> None:
@@ -103,7 +110,8 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         from rag.pipeline import Briefing
 
         briefing = Briefing(settings)
-    downloads = Path(tempfile.mkdtemp(prefix="briefing-ui-"))
+    downloads = Path(tempfile.mkdtemp(prefix="briefing-ui-"))  # Markdown exports offered for download
+    atexit.register(shutil.rmtree, downloads, ignore_errors=True)
 
     def records():
         try:
@@ -182,7 +190,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
     def scope_line(sources, date_from, date_to):
         return fmt.scope_summary(sources, date_from, date_to, len(records()))
 
-    def refresh(selected=None):
+    def refresh(selected=None, date_from="", date_to=""):
         recs = records()
         choices = [fmt.document_choice(r) for r in recs]
         known = {r.source for r in recs}
@@ -193,18 +201,19 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
             fmt.documents_table(recs),
             gr.update(choices=choices, value=kept),
             gr.update(choices=choices, value=None),
+            fmt.scope_summary(kept, date_from, date_to, len(recs)),
         )
 
-    def add_files(files, selected, progress=gr.Progress(track_tqdm=True)):
+    def add_files(files, selected, date_from, date_to, progress=gr.Progress(track_tqdm=True)):
         if not files:
-            return (fmt.upload_report_html([], [], [], []), gr.update(), *refresh(selected))
+            return (fmt.upload_report_html([], [], [], []), gr.update(), *refresh(selected, date_from, date_to))
         progress(0.0, desc="Saving uploads")
         saved = save_uploads(files, settings.corpus, settings.upload_max_mb)
         skipped = list(saved.skipped)
         report = None
         if saved.saved:
-            report = ingest_files(saved.saved, settings.corpus, settings, briefing.store,
-                                  progress=lambda f, d: progress(f, desc=d))
+            progress(0.1, desc=f"Indexing {len(saved.saved)} file{'s' if len(saved.saved) != 1 else ''}")
+            report = ingest_files(saved.saved, settings.corpus, settings, briefing.store, progress=True)
             _invalidate(briefing)
             for failure in report.failed:
                 skipped.append((failure.source, failure.reason))
@@ -214,13 +223,14 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         progress(1.0, desc="Done")
         html = fmt.upload_report_html(report.added if report else [], report.updated if report else [],
                                       report.unchanged if report else [], skipped)
-        return (html, None, *refresh(selected))
+        return (html, None, *refresh(selected, date_from, date_to))
 
-    def remove_document(source, selected):
+    def remove_document(source, selected, date_from, date_to):
         recs = {r.source: r for r in records()}
         record = recs.get(source or "")
         if record is None:
-            return ('<div class="upload-report muted">Choose a document to remove.</div>', *refresh(selected))
+            return ('<div class="upload-report muted">Choose a document to remove.</div>',
+                    *refresh(selected, date_from, date_to))
         briefing.store.delete_document(record.doc_id)
         _invalidate(briefing)
         where = Path(record.root or settings.corpus) / record.source
@@ -230,7 +240,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
             "Indexing that folder again (<code>briefing ingest</code>) or uploading the file again adds it back; "
             "delete or move the file to keep it out.</p></div>"
         )
-        return (message, *refresh([s for s in (selected or []) if s != record.source]))
+        return (message, *refresh([s for s in (selected or []) if s != record.source], date_from, date_to))
 
     def api_ask(question: str, sources: list[str] | None = None, date_from: str = "", date_to: str = "") -> dict:
         """Answer `question` from the indexed documents, like rag.ask(); returns Answer.to_dict().
@@ -266,8 +276,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                             value=[], elem_id="chat", show_label=False, height="calc(100vh - 330px)",
                             min_height=320, render_markdown=False, sanitize_html=True, allow_tags=False,
                             feedback_options=None, buttons=[], layout="panel", autoscroll=True,
-                            placeholder="Ask about the indexed documents. Every sentence of an answer cites "
-                                        "the passage it quotes; click a [n] to see it in the sources panel.",
+                            placeholder=fmt.CHAT_PLACEHOLDER,
                         )
                         with gr.Row(elem_id="ask-bar"):
                             question = gr.Textbox(
@@ -287,9 +296,9 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                                 elem_id="scope-docs",
                             )
                             with gr.Row():
-                                date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="2025-01-01",
+                                date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="e.g. 2025-01-01",
                                                        max_lines=1, elem_id="date-from")
-                                date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="2026-12-31",
+                                date_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="e.g. 2026-06-30",
                                                      max_lines=1, elem_id="date-to")
                             clear_scope = gr.Button("Clear scope", size="sm")
                         with gr.Accordion("Answer as Markdown (copy)", open=False, elem_id="md-box"):
@@ -327,10 +336,12 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
 
         # --- events ----------------------------------------------------------------------
         private = {"api_visibility": "private"}
+        # Everything that reads or writes the index takes turns (one pipeline, one Chroma client).
+        serial = {"concurrency_id": "pipeline", "concurrency_limit": 1}
         chat_inputs = [question, chatbot, history, sections, turn, scope_docs, date_from, date_to]
         chat_outputs = [chatbot, sources, question, history, sections, turn, markdown_box, download]
-        question.submit(respond, chat_inputs, chat_outputs, show_progress="hidden", **private)
-        ask_btn.click(respond, chat_inputs, chat_outputs, show_progress="hidden", **private)
+        question.submit(respond, chat_inputs, chat_outputs, show_progress="hidden", **private, **serial)
+        ask_btn.click(respond, chat_inputs, chat_outputs, show_progress="hidden", **private, **serial)
         new_btn.click(new_chat, None, chat_outputs, show_progress="hidden", **private)
         chatbot.clear(new_chat, None, chat_outputs, show_progress="hidden", **private)
 
@@ -339,12 +350,14 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
             control.change(scope_line, scope_inputs, scope_note, show_progress="hidden", **private)
         clear_scope.click(lambda: ([], "", ""), None, scope_inputs, show_progress="hidden", **private)
 
-        doc_outputs = [header, docs_summary, docs_table, scope_docs, remove_pick]
-        add_btn.click(add_files, [uploads, scope_docs], [upload_report, uploads, *doc_outputs], **private)
-        remove_btn.click(remove_document, [remove_pick, scope_docs], [remove_report, *doc_outputs], **private)
-        app.load(refresh, [scope_docs], doc_outputs, show_progress="hidden", **private)
+        doc_outputs = [header, docs_summary, docs_table, scope_docs, remove_pick, scope_note]
+        add_btn.click(add_files, [uploads, *scope_inputs], [upload_report, uploads, *doc_outputs],
+                      **private, **serial)
+        remove_btn.click(remove_document, [remove_pick, *scope_inputs], [remove_report, *doc_outputs],
+                         **private, **serial)
+        app.load(refresh, scope_inputs, doc_outputs, show_progress="hidden", **private)
 
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", **serial)
     return app
 
 
@@ -405,9 +418,13 @@ def launch(settings: Settings | None = None, **launch_kwargs):
         except Exception:
             log.exception("warm-up failed")
 
-    threading.Thread(target=warm_up, daemon=True, name="briefing-warm-up").start()
     options = dict(server_name=settings.ui_host, server_port=settings.ui_port, auth=auth,
                    auth_message="Briefing chat" if auth else None)
     options.update(launch_kwargs)
-    app.launch(**options)
+    blocking = not options.pop("prevent_thread_lock", False)
+    app.launch(prevent_thread_lock=True, **options)
+    # The page is served now; load the model and BM25 index behind it, so the first question is fast.
+    threading.Thread(target=warm_up, daemon=True, name="briefing-warm-up").start()
+    if blocking:
+        app.block_thread()
     return app

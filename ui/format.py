@@ -16,6 +16,12 @@ from rag.types import Answer, Citation, Passage, Span
 
 CONTEXT_CHARS = 600  # characters of document text shown either side of a passage in "context"
 ABSTAIN_HEADLINE = "The documents don't answer this"
+CHAT_PLACEHOLDER = (
+    '<div class="chat-placeholder"><p class="ph-title">Ask a question about the indexed documents.</p>'
+    "<p>Every sentence of an answer cites the passage it rests on: click a <b>[n]</b> to see it, highlighted, "
+    "in the sources panel. When the documents don't answer, you are told so, with the nearest passages.</p>"
+    "<p>Enter sends · <b>Scope</b> narrows the documents and dates · <b>Documents</b> adds files.</p></div>"
+)
 _MARKER = re.compile(r"\[(\d+)\]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -53,9 +59,45 @@ def link_markers(escaped: str, citations: Sequence[Citation], turn: int) -> str:
     return _MARKER.sub(repl, escaped)
 
 
-def text_html(text: str, citations: Sequence[Citation] = (), turn: int = 0) -> str:
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use sentinels marking unsupported sentences
+_UNSUPPORTED_OPEN = ('<span class="unsupported" title="Not supported by the passages it cites">'
+                     '<span class="unsupported-flag" aria-label="unsupported">&#9888;</span>')
+
+
+def unsupported_ranges(text: str, sentences: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the answer's unsupported sentences are in `text`, markers and final stop included.
+
+    The support check reports a sentence without its markers ("X happened in 1999."), while the
+    text has them ("X happened in 1999 [3]."), so the sentence is found without its final stop
+    and the range extended over the markers and punctuation that follow."""
+    found = (_locate_sentence(text, s) for s in sentences)
+    return merge_ranges([r for r in found if r is not None], len(text))
+
+
+def _locate_sentence(text: str, sentence: str) -> tuple[int, int] | None:
+    core = sentence.strip().rstrip(".!?…").strip()
+    if not core:
+        return None
+    match = re.search(r"\s+".join(re.escape(w) for w in core.split()), text)
+    if not match:
+        return None
+    tail = re.match(r"(?:\s*\[\d+\])*[.!?…]?(?:\s*\[\d+\])*", text[match.end():])
+    start, end = match.start(), match.end() + (tail.end() if tail else 0)
+    return None if "\n" in text[start:end] else (start, end)
+
+
+def text_html(text: str, citations: Sequence[Citation] = (), turn: int = 0, unsupported: Iterable[str] = ()) -> str:
     """Plain answer text to HTML: blank lines separate paragraphs, `- ` lines become a list,
-    `[n]` markers become links. The text is escaped first, so it cannot carry markup."""
+    `[n]` markers become links, unsupported sentences are flagged. The text is escaped first,
+    so it cannot carry markup."""
+    text = text.replace(_OPEN, "").replace(_CLOSE, "")
+    for start, end in reversed(unsupported_ranges(text, unsupported)):
+        text = text[:start] + _OPEN + text[start:end] + _CLOSE + text[end:]
+    html = _blocks_html(text, citations, turn)
+    return html.replace(_OPEN, _UNSUPPORTED_OPEN).replace(_CLOSE, "</span>")
+
+
+def _blocks_html(text: str, citations: Sequence[Citation], turn: int) -> str:
     blocks = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = paragraph.split("\n")
@@ -108,18 +150,26 @@ def answer_html(answer: Answer, turn: int) -> str:
             parts.append(f'<div class="abstain-body">{text_html(body, answer.citations, turn)}</div>')
         parts.append('</div>')
     else:
-        parts.append(f'<div class="answer">{text_html(answer.text, answer.citations, turn)}</div>')
+        body = text_html(answer.text, answer.citations, turn, answer.unsupported)
+        parts.append(f'<div class="answer">{body}</div>')
     unverified = [c.n for c in answer.citations if not c.verified]
-    if unverified:
-        marks = ", ".join(f"[{n}]" for n in unverified)
-        parts.append(f'<div class="warn" role="note">&#9888; unverified: the passage{"s" if len(unverified) > 1 else ""} '
-                     f'{marks} do{"" if len(unverified) > 1 else "es"} not support the sentence citing '
-                     f'{"them" if len(unverified) > 1 else "it"}.</div>')
-    if answer.unsupported:
-        items = "".join(f"<li>{esc(s)}</li>" for s in answer.unsupported)
-        parts.append(f'<div class="warn" role="note">&#9888; Not supported by the documents (shown for '
-                     f'transparency, not sourced):<ul>{items}</ul></div>')
-    if answer.notice:
+    if answer.unsupported or unverified:
+        lines = []
+        if answer.unsupported:
+            n = len(answer.unsupported)
+            lines.append(f"&#9888; {n} sentence{'s' if n != 1 else ''} (marked &#9888;, underlined) "
+                         f"{'are' if n != 1 else 'is'} not supported by the passages cited: shown for "
+                         "transparency, not as sourced.")
+            if answer.notice:
+                lines.append(esc(answer.notice))
+        if unverified:
+            marks = ", ".join(f"[{n}]" for n in unverified)
+            lines.append(f"&#9888; unverified citation{'s' if len(unverified) > 1 else ''} {marks}: the passage "
+                         "does not back the sentence citing it.")
+        elsewhere = [u for u in answer.unsupported if _locate_sentence(answer.text, u) is None]
+        listed = "<ul>" + "".join(f"<li>{esc(u)}</li>" for u in elsewhere) + "</ul>" if elsewhere else ""
+        parts.append('<div class="warn" role="note">' + "<br>".join(lines) + listed + "</div>")
+    if answer.notice and not answer.unsupported:
         parts.append(f'<div class="notice">{esc(answer.notice)}</div>')
     parts.append(_answer_footer(answer))
     return "".join(parts)
@@ -129,7 +179,15 @@ def streaming_html(partial: str) -> str:
     """The answer while it is being written: escaped text, markers not yet linked."""
     if not partial.strip():
         return pending_html()
-    return f'<div class="answer streaming">{text_html(partial)}<span class="cursor" aria-hidden="true">&#9612;</span></div>'
+    cursor = '<span class="cursor" aria-hidden="true">&#9612;</span>'
+    body = text_html(partial)
+    for end in ("</p>", "</li></ul>"):
+        if body.endswith(end):  # keep the cursor on the last line of text
+            body = body[: -len(end)] + cursor + end
+            break
+    else:
+        body += cursor
+    return f'<div class="answer streaming">{body}</div>'
 
 
 def pending_html(what: str = "Searching the documents…") -> str:

@@ -4,30 +4,36 @@ CSS = """
 .gradio-container { max-width: 1600px !important; }
 #app-head { margin: 0 0 2px 0; }
 .app-head { display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
-.app-title { font-size: 1.25rem; font-weight: 700; }
+.app-title { font-size: 1.25rem; font-weight: 600; }
 .mode-badge { font-size: 0.8rem; font-weight: 600; padding: 2px 10px; border-radius: 999px;
   background: var(--color-accent-soft); color: var(--body-text-color);
   border: 1px solid var(--border-color-accent); }
 .muted { color: var(--body-text-color-subdued); }
 
 /* chat */
+.chat-placeholder { max-width: 520px; margin: 0 auto; text-align: center; color: var(--body-text-color-subdued);
+  line-height: 1.5; }
+.chat-placeholder .ph-title { font-size: 1.1rem; font-weight: 600; color: var(--body-text-color); }
 #chat .answer p, #chat .abstain p { margin: 0 0 0.5em 0; line-height: 1.55; }
 #chat .answer p:last-child { margin-bottom: 0; }
 #chat .answer ul, #chat .abstain ul { margin: 0.2em 0 0.4em 1.2em; padding: 0; }
 #chat .answer li, #chat .abstain li { margin: 0.25em 0; line-height: 1.5; }
 #chat .question { white-space: pre-wrap; font-weight: 600; }
-a.cite { text-decoration: none; font-weight: 700; font-size: 0.85em; color: var(--color-accent) !important;
+a.cite { text-decoration: none; font-weight: 600; font-size: 0.85em; color: var(--color-accent) !important;
   padding: 0 2px; border-radius: 4px; cursor: pointer; white-space: nowrap; }
 a.cite:hover, a.cite:focus { background: var(--color-accent-soft); text-decoration: underline; outline: none; }
 a.cite.cite-unverified { color: #b45309 !important; }
 .abstain { border: 1px dashed #94a3b8; border-left: 5px solid #64748b; border-radius: 8px;
   background: var(--background-fill-secondary); padding: 10px 14px; }
-.abstain-head { font-weight: 700; margin-bottom: 6px; }
+.abstain-head { font-weight: 600; margin-bottom: 6px; }
 .abstain-icon { color: #64748b; }
 .abstain-body { font-size: 0.95em; }
 .warn { margin-top: 8px; padding: 6px 10px; border-radius: 6px; background: #fef3c7; color: #78350f;
   border: 1px solid #f59e0b; font-size: 0.9em; }
 .warn ul { margin: 4px 0 0 1.2em; }
+.unsupported { text-decoration: underline wavy #d97706; text-underline-offset: 3px;
+  background: rgba(253, 230, 138, 0.25); }
+.unsupported-flag { color: #b45309; margin-right: 2px; }
 .notice { margin-top: 8px; font-size: 0.9em; color: var(--body-text-color-subdued); font-style: italic; }
 .error { padding: 8px 12px; border-radius: 6px; background: #fee2e2; color: #7f1d1d; border: 1px solid #ef4444; }
 .answer-meta { margin-top: 6px; font-size: 0.78em; color: var(--body-text-color-subdued); }
@@ -48,12 +54,12 @@ a.cite.cite-unverified { color: #b45309 !important; }
 .scope-bad { color: #b91c1c; font-weight: 600; }
 
 /* sources panel: fixed height, scrolls on its own, so nothing jumps while an answer streams */
-#sources { padding: 0 !important; }
-.src-panel { height: calc(100vh - 190px); min-height: 420px; overflow-y: auto; padding: 4px 10px 12px 4px;
+#sources, #sources .html-container { padding: 0 !important; }
+.src-panel { height: calc(100vh - 190px); min-height: 420px; overflow-y: auto; padding: 0 10px 12px 4px;
   border: 1px solid var(--border-color-primary); border-radius: 10px; background: var(--background-fill-primary); }
 .src-empty { padding: 12px; }
 .src-turn-head { position: sticky; top: 0; z-index: 1; background: var(--background-fill-primary);
-  padding: 8px 6px; font-weight: 700; border-bottom: 1px solid var(--border-color-primary); margin-bottom: 8px; }
+  padding: 8px 6px; font-weight: 600; border-bottom: 1px solid var(--border-color-primary); margin-bottom: 8px; }
 .src-turn.abstained .src-turn-head { color: #475569; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
   margin: 0 0 10px 6px; background: var(--background-fill-primary); scroll-margin-top: 48px; }
@@ -62,8 +68,8 @@ a.cite.cite-unverified { color: #b45309 !important; }
 @keyframes briefing-flash { 0% { box-shadow: 0 0 0 3px var(--color-accent); } 100% { box-shadow: 0 0 0 0 transparent; } }
 .src-card:focus { outline: none; }
 .src-head { font-weight: 600; line-height: 1.35; }
-.src-n { color: var(--color-accent); font-weight: 700; margin-right: 2px; }
-.badge-unverified { margin-left: 8px; font-size: 0.78em; font-weight: 700; color: #92400e; background: #fef3c7;
+.src-n { color: var(--color-accent); font-weight: 600; margin-right: 2px; }
+.badge-unverified { margin-left: 8px; font-size: 0.78em; font-weight: 600; color: #92400e; background: #fef3c7;
   border: 1px solid #f59e0b; border-radius: 999px; padding: 1px 8px; white-space: nowrap; }
 .src-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin: 3px 0 6px 0; }
 .src-file { font-family: var(--font-mono); font-size: 0.95em; word-break: break-all; }
@@ -80,7 +86,8 @@ a.cite.cite-unverified { color: #b45309 !important; }
 
 /* documents tab */
 .docs-summary { margin: 4px 0 8px 0; }
-.upload-report ul { margin: 6px 0; padding-left: 1.1em; }
+#docs-table * { font-family: var(--font) !important; }
+.upload-report ul { margin: 6px 0; padding-left: 0; list-style: none; }
 .upload-report li { margin: 2px 0; }
 .upload-report .ok { color: #15803d; }
 .upload-report .bad { color: #b91c1c; }

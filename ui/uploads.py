@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 UPLOAD_DIR = "uploads"
@@ -105,44 +106,30 @@ def save_uploads(files: Iterable, corpus: Path, max_mb: float) -> SavedUploads:
     return result
 
 
-def ingest_files(paths: list[Path], root: Path, settings, store, progress: Callable[[float, str], None] | None = None):
-    """Index `paths` as documents of the folder `root` (sources relative to it).
+def ingest_files(paths: list[Path], root: Path, settings, store, progress: bool = False):
+    """Index `paths` (files inside the folder `root`) as documents of `root`, i.e. with sources
+    relative to it (`uploads/<name>`), using only the public `ingest()`.
 
-    `ingest.index.ingest` roots a single file at its own parent; uploads must be rooted at the
-    corpus folder (source `uploads/<name>`), so the per-file steps of `ingest()` are repeated
-    here and the shared writer does the embedding and writing.
+    `ingest()` roots a single file at its own parent, which would give an upload the source
+    `<name>` here and `uploads/<name>` in a later `briefing ingest` of the corpus (a duplicate).
+    So the files are copied into a private staging folder at the same relative paths, that
+    folder is ingested, and the records' root is then pointed back at `root`.
     """
-    from ingest.chunk import chunk_document
-    from ingest.index import IngestReport, _embed_and_write
-    from ingest.load import LoadError, LoadFailure, fingerprint, load_document
+    from ingest.index import ingest
 
-    report = IngestReport()
     root = Path(root).resolve()
-    known = {r.source: r for r in store.document_records()}
-    pending = []
-    for i, path in enumerate(paths):
-        path = Path(path).resolve()
-        source = path.relative_to(root).as_posix()
-        if progress:
-            progress(i / max(len(paths), 1) * 0.3, f"Reading {source}")
-        record = known.get(source)
-        try:
-            if record and record.content_hash == fingerprint(path):
-                report.unchanged.append(source)
-                continue
-            doc = load_document(root, path)
-        except LoadError as exc:
-            report.failed.append(LoadFailure(source, str(exc)))
-            continue
-        except OSError as exc:
-            report.failed.append(LoadFailure(source, f"cannot read: {exc.strerror or exc}"))
-            continue
-        chunks = chunk_document(doc, settings.chunk_words, settings.chunk_overlap_sentences)
-        if not chunks:
-            report.failed.append(LoadFailure(source, "no indexable text after removing page furniture"))
-            continue
-        pending.append((doc, chunks, record is not None))
-    if pending and progress:
-        progress(0.35, f"Embedding {len(pending)} document{'s' if len(pending) != 1 else ''}")
-    _embed_and_write(pending, settings, store, report, True if progress else False, lambda msg: None)
-    return report
+    staging = Path(tempfile.mkdtemp(prefix="briefing-upload-"))
+    try:
+        for path in paths:
+            relative = Path(path).resolve().relative_to(root)
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        report = ingest([staging], settings, store=store, progress=progress, log=lambda msg: None)
+        touched = set(report.added) | set(report.updated) | set(report.unchanged)
+        for record in store.document_records():
+            if record.source in touched and record.root != str(root):
+                store.update_root(record, str(root))
+        return report
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
