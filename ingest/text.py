@@ -20,6 +20,7 @@ _ABBREVIATIONS = {
 _SENTENCE_END = re.compile(r"[.!?。]+[\"”’')\]]*(?=\s+|$)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af•\-]")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_BULLET = re.compile(r"[•▪◦·*\-–]\s+")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def units(raw: str, keep: list[tuple[int, int]] | None = None) -> list[Unit]:
     """Sentences and headings of the paragraphs in `keep` (default: all paragraphs)."""
     out: list[Unit] = []
     for index, (p_start, p_end) in enumerate(keep if keep is not None else paragraphs(raw)):
+        bullet = _BULLET.match(raw, p_start, p_end)
+        if bullet and bullet.end() < p_end:
+            p_start = bullet.end()  # a list marker is layout, not part of the sentence quoted
         para = raw[p_start:p_end]
         if is_heading(para):
             out.append(Unit(p_start, p_end, para, index, is_heading=True))

@@ -94,6 +94,11 @@ class Retriever:
         self._fingerprint: str | None = None
         self._checked_at = 0.0
 
+    def invalidate(self) -> None:
+        """Forget cached corpus state now (after an upload or removal in this process)."""
+        self._checked_at = 0.0
+        self._fingerprint = None
+
     def bm25(self) -> BM25Index:
         now = time.monotonic()
         if self._bm25 is None or now - self._checked_at > _FINGERPRINT_TTL:

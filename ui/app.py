@@ -100,8 +100,8 @@ def _invalidate(briefing) -> None:
     """After the index changed: make the next question see it at once (the retriever otherwise
     trusts its BM25 cache for a couple of seconds)."""
     retriever = briefing.__dict__.get("retriever")
-    if retriever is not None and hasattr(retriever, "_checked_at"):
-        retriever._checked_at = 0.0
+    if retriever is not None:
+        retriever.invalidate()
 
 
 def build_app(settings: Settings, briefing=None) -> gr.Blocks:
