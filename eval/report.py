@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eval.metrics import LOWER_IS_BETTER
 
 if TYPE_CHECKING:
-    from eval.run import EvalRun
+    from eval.results import EvalRun
 
 _ANSWER_CHARS = 1200  # answers longer than this are cut in the reports (questions.jsonl has them whole)
 

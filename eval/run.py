@@ -10,20 +10,23 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import hashlib
-import json
 import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from eval import metrics as M
+from eval.baseline import diff_runs, load_baseline
+from eval.errors import HarnessError
+from eval.gate import Floor, check_gate, load_thresholds, parse_floor
+from eval.gold import evidence_not_in_sources, load_gold
+from eval.judge import JUDGE_CACHE, Judge
+from eval.results import EvalRun, print_summary, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("eval") / "out"
-JUDGE_CACHE = "eval-judge-cache.jsonl"
 
 HELP_EPILOG = """\
 gold file (JSONL, one JSON object per line; blank lines ignored):
@@ -72,283 +75,6 @@ corpus, an exception).
 """
 
 
-class HarnessError(Exception):
-    """The eval itself could not run properly (exit 2), as opposed to a missed floor (exit 1)."""
-
-
-@dataclass
-class Floor:
-    metric: str
-    op: str  # ">=" or "<="
-    value: float
-    origin: str = ""
-
-    def check(self, actual: float | None) -> bool:
-        if actual is None:
-            return False
-        return actual >= self.value if self.op == ">=" else actual <= self.value
-
-
-@dataclass
-class EvalRun:
-    out_dir: Path
-    manifest: dict[str, Any]
-    rows: list[dict[str, Any]]
-    summary: dict[str, Any]
-    tags: dict[str, dict[str, Any]]
-    gate: list[dict[str, Any]] = field(default_factory=list)
-    diff: dict[str, Any] | None = None
-    baseline: dict[str, Any] | None = None
-    warnings: list[str] = field(default_factory=list)
-    files: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def totals(self) -> dict[str, Any]:
-        return self.summary["totals"]
-
-    @property
-    def gate_failed(self) -> bool:
-        return any(not g["ok"] for g in self.gate)
-
-    @property
-    def errors(self) -> int:
-        return self.summary["errors"]
-
-    @property
-    def exit_code(self) -> int:
-        if self.errors:
-            return 2
-        return 1 if self.gate_failed else 0
-
-
-# --------------------------------------------------------------------------- gold file
-
-_REQUIRED = {"id": str, "question": str, "answerable": bool}
-_OPTIONAL = {"reference_answer": str, "key_facts": list, "sources": list, "evidence": list, "tags": list}
-
-
-def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
-    """Parse and check a gold JSONL file; returns (records, sha256 of the file bytes)."""
-    path = Path(path)
-    if not path.is_file():
-        raise HarnessError(f"gold file not found: {path}")
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HarnessError(f"{path}: not UTF-8 ({exc})") from exc
-    records, seen, problems = [], set(), []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path.name}:{lineno}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: invalid JSON ({exc.msg})")
-            continue
-        if not isinstance(rec, dict):
-            problems.append(f"{where}: not a JSON object")
-            continue
-        for key, typ in _REQUIRED.items():
-            if not isinstance(rec.get(key), typ) or (typ is str and not rec[key].strip()):
-                problems.append(f"{where}: `{key}` must be a non-empty {typ.__name__}" if typ is str
-                                else f"{where}: `{key}` must be true or false")
-        for key, typ in _OPTIONAL.items():
-            if key in rec and not isinstance(rec[key], typ):
-                problems.append(f"{where}: `{key}` must be a {typ.__name__}")
-        if problems and problems[-1].startswith(where):
-            continue
-        facts = []
-        for fact in rec.get("key_facts", []):
-            aliases = [fact] if isinstance(fact, str) else fact
-            if not isinstance(aliases, list) or not aliases or not all(isinstance(a, str) and a.strip() for a in aliases):
-                problems.append(f"{where}: each key fact must be a string or a non-empty list of strings, got {fact!r}")
-                break
-            facts.append(aliases)
-        for key in ("sources", "evidence", "tags"):
-            if not all(isinstance(v, str) for v in rec.get(key, [])):
-                problems.append(f"{where}: `{key}` must be a list of strings")
-        if rec["id"] in seen:
-            problems.append(f"{where}: duplicate id {rec['id']!r}")
-        seen.add(rec["id"])
-        records.append({
-            "id": rec["id"], "question": rec["question"], "answerable": rec["answerable"],
-            "reference_answer": rec.get("reference_answer", ""), "key_facts": facts,
-            "sources": list(rec.get("sources", [])), "evidence": list(rec.get("evidence", [])),
-            "tags": list(rec.get("tags", [])),
-        })
-    if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
-        raise HarnessError(f"bad gold file {path}:\n  {shown}")
-    if not records:
-        raise HarnessError(f"gold file {path} has no records")
-    return records, digest
-
-
-# --------------------------------------------------------------------------- gates
-
-
-def parse_floor(spec: str, op: str = ">=", origin: str = "--fail-under") -> Floor:
-    name, sep, value = spec.partition("=")
-    try:
-        if not sep or not name.strip():
-            raise ValueError
-        return Floor(name.strip(), op, float(value), origin)
-    except ValueError:
-        raise HarnessError(f"{origin}: expected metric=value, got {spec!r}") from None
-
-
-def load_thresholds(path: Path) -> list[Floor]:
-    """`metric >= value` / `metric <= value` lines; `#` comments; blank lines ignored."""
-    path = Path(path)
-    if not path.is_file():
-        raise HarnessError(f"thresholds file not found: {path}")
-    floors = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = re.fullmatch(r"([\w@.\-]+)\s*(>=|<=)\s*([-+0-9.eE]+)", line)
-        if not m:
-            raise HarnessError(f"{path}:{lineno}: expected `metric >= value` or `metric <= value`, got {line!r}")
-        try:
-            floors.append(Floor(m.group(1), m.group(2), float(m.group(3)), f"{path.name}:{lineno}"))
-        except ValueError:
-            raise HarnessError(f"{path}:{lineno}: bad number {m.group(3)!r}") from None
-    return floors
-
-
-def check_gate(floors: Sequence[Floor], totals: dict[str, Any]) -> list[dict[str, Any]]:
-    unknown = [f for f in floors if f.metric not in totals]
-    if unknown:
-        names = ", ".join(sorted(totals))
-        bad = ", ".join(f"{f.metric} ({f.origin})" for f in unknown)
-        raise HarnessError(f"unknown metric(s) in the gate: {bad}. Known: {names}")
-    return [{"metric": f.metric, "op": f.op, "value": f.value, "actual": totals[f.metric],
-             "ok": f.check(totals[f.metric]), "origin": f.origin} for f in floors]
-
-
-# --------------------------------------------------------------------------- baseline
-
-
-def load_baseline(path: Path) -> dict[str, Any]:
-    """A previous run: its results.json, its questions.jsonl, or its output folder.
-    Returns {"path", "questions": {id: passed}, "totals": {...} or None}."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "results.json"
-    if not path.is_file():
-        raise HarnessError(f"baseline not found: {path}")
-    try:
-        if path.suffix == ".jsonl":
-            questions = {}
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    questions[row["id"]] = bool(row["pass"])
-            return {"path": str(path), "questions": questions, "totals": None}
-        data = json.loads(path.read_text(encoding="utf-8"))
-        questions = {qid: bool(q["pass"]) for qid, q in data["questions"].items()}
-        return {"path": str(path), "questions": questions, "totals": data.get("totals"),
-                "manifest": data.get("manifest", {})}
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise HarnessError(f"baseline {path} is not a results.json or questions.jsonl of an eval run ({exc!r})") from exc
-
-
-def diff_runs(baseline: dict[str, bool], current: dict[str, bool]) -> dict[str, list[str]]:
-    return {
-        "pass_to_fail": [q for q in current if q in baseline and baseline[q] and not current[q]],
-        "fail_to_pass": [q for q in current if q in baseline and not baseline[q] and current[q]],
-        "new": [q for q in current if q not in baseline],
-        "missing": [q for q in baseline if q not in current],
-    }
-
-
-# --------------------------------------------------------------------------- LLM judge
-
-
-class Judge:
-    """Optional LLM verdicts {correct, faithful} for answered answerable questions.
-
-    Temperature 0, one request per (model, prompt) ever: verdicts are cached by the sha256 of
-    the request in `cache_path` (JSONL). A reply that is not the expected JSON, or a failed
-    request, is "unscored" and not cached. Never part of the gate unless a floor names it.
-    """
-
-    SYSTEM = (
-        "You grade answers to questions about a set of documents. Reply with only a JSON object "
-        '{"correct": true|false, "faithful": true|false}. "correct": the answer states what the '
-        "reference answer states (extra detail is fine; missing or contradicting it is not). "
-        '"faithful": every claim of the answer is supported by the cited passages shown.'
-    )
-
-    def __init__(self, settings, cache_path: Path, client=None):
-        self.settings = settings
-        self.model = settings.llm_model
-        self.cache_path = Path(cache_path)
-        self._client = client
-        self.cache: dict[str, dict] = {}
-        if self.cache_path.is_file():
-            for line in self.cache_path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                    self.cache[row["key"]] = row["verdict"]
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
-
-    @property
-    def client(self):
-        if self._client is None:
-            from openai import OpenAI  # lazily: the default eval never needs it
-
-            s = self.settings
-            self._client = OpenAI(api_key=s.openai_api_key or "not-needed", base_url=s.openai_base_url or None,
-                                  timeout=s.llm_timeout, max_retries=s.llm_max_retries)
-        return self._client
-
-    def messages(self, record: dict, answer) -> list[dict[str, str]]:
-        facts = "; ".join(" / ".join(aliases) for aliases in record["key_facts"]) or "-"
-        cited = "\n\n".join(f"[{c.n}] {c.passage.text}" for c in answer.citations) or "(none)"
-        user = (f"Question: {record['question']}\n\nReference answer: {record['reference_answer'] or '-'}\n"
-                f"Key facts: {facts}\n\nAnswer to grade:\n{answer.text}\n\nCited passages:\n{cited}")
-        return [{"role": "system", "content": self.SYSTEM}, {"role": "user", "content": user}]
-
-    @staticmethod
-    def parse(content: str) -> dict | None:
-        match = re.search(r"\{.*\}", content or "", re.S)
-        if not match:
-            return None
-        try:
-            data = json.loads(match.group())
-        except json.JSONDecodeError:
-            return None
-        if not isinstance(data, dict) or not all(isinstance(data.get(k), bool) for k in ("correct", "faithful")):
-            return None
-        return {"correct": data["correct"], "faithful": data["faithful"]}
-
-    def verdict(self, record: dict, answer) -> dict[str, Any]:
-        messages = self.messages(record, answer)
-        key = hashlib.sha256(json.dumps({"model": self.model, "temperature": 0, "messages": messages},
-                                        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-        if key in self.cache:
-            return {**self.cache[key], "status": "scored", "cached": True}
-        try:
-            reply = self.client.chat.completions.create(model=self.model, messages=messages, temperature=0)
-            content = reply.choices[0].message.content or ""
-        except Exception as exc:  # any client/server failure leaves the question unscored
-            return {"status": "unscored", "error": f"{type(exc).__name__}: {exc}"[:300]}
-        verdict = self.parse(content)
-        if verdict is None:
-            return {"status": "unscored", "error": f"unparseable reply: {content[:200]!r}"}
-        self.cache[key] = verdict
-        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.cache_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"key": key, "verdict": verdict}) + "\n")
-        return {**verdict, "status": "scored", "cached": False}
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -385,38 +111,12 @@ def corpus_data_dir(settings, corpus: Path) -> Path:
     return Path(settings.data_dir) / "eval" / f"{slug}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:8]}"
 
 
-def _evidence_not_in_sources(records, documents, store) -> list[str]:
-    """Ids of records with an evidence quote that none of their (indexed) sources contains."""
-    texts: dict[str, str] = {}
-    bad = []
-    for rec in records:
-        docs = [d for d in documents if any(M.source_matches(d.source, s) for s in rec["sources"])]
-        if not docs or not rec["evidence"]:
-            continue
-        for d in docs:
-            if d.doc_id not in texts:
-                texts[d.doc_id] = M.normalize(store.document_text(d.doc_id))
-        if any(not any(M.normalize(q) in texts[d.doc_id] for d in docs) for q in rec["evidence"]):
-            bad.append(rec["id"])
-    return bad
-
-
 def _support_checker():
     try:
         from rag.verify import supports
     except ImportError:
         return None
     return supports
-
-
-def _json_default(value):
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    return str(value)
 
 
 # --------------------------------------------------------------------------- the run
@@ -482,7 +182,7 @@ def run_eval(
                               if not any(M.source_matches(x, s) for x in indexed)})
     if unknown_sources:
         warnings.append(f"gold sources not in the index: {', '.join(unknown_sources[:10])}")
-    not_verbatim = _evidence_not_in_sources(records, documents, briefing.store)
+    not_verbatim = evidence_not_in_sources(records, documents, briefing.store)
     if not_verbatim:
         warnings.append(f"evidence quotes not found verbatim in their sources: {', '.join(not_verbatim[:10])}"
                         + (f" and {len(not_verbatim) - 10} more" if len(not_verbatim) > 10 else ""))
@@ -577,72 +277,6 @@ def run_eval(
     write_outputs(run)
     print_summary(run, stdout)
     return run
-
-
-def write_outputs(run: EvalRun) -> None:
-    from eval import report
-
-    out = run.out_dir
-    out.mkdir(parents=True, exist_ok=True)
-    results = {
-        "manifest": run.manifest,
-        "totals": run.totals,
-        "counts": run.summary["counts"],
-        "confusion": run.summary["confusion"],
-        "errors": run.errors,
-        "judge_unscored": run.summary.get("judge_unscored"),
-        "per_tag": run.tags,
-        "gate": {"checks": run.gate, "passed": not run.gate_failed},
-        "baseline": ({"path": run.baseline["path"], "totals": run.baseline["totals"]} if run.baseline else None),
-        "diff": run.diff,
-        "warnings": run.warnings,
-        "questions": {r["id"]: {"pass": r["pass"], "reasons": r["reasons"], "tags": r["tags"],
-                                "key_fact_recall": r["metrics"].get("key_fact_recall"),
-                                "abstained": r["metrics"].get("abstained")} for r in run.rows},
-    }
-    run.files = {
-        "results": out / "results.json",
-        "questions": out / "questions.jsonl",
-        "markdown": out / "report.md",
-        "html": out / "report.html",
-    }
-    run.files["results"].write_text(json.dumps(results, indent=2, ensure_ascii=False, default=_json_default) + "\n",
-                                    encoding="utf-8")
-    with run.files["questions"].open("w", encoding="utf-8") as fh:
-        for r in run.rows:
-            fh.write(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n")
-    run.files["markdown"].write_text(report.markdown(run), encoding="utf-8")
-    run.files["html"].write_text(report.html(run), encoding="utf-8")
-
-
-def print_summary(run: EvalRun, out) -> None:
-    from eval.report import fmt
-
-    t = run.totals
-    print(f"{run.summary['questions']} questions, {sum(r['pass'] for r in run.rows)} passed "
-          f"(pass_rate {fmt(t['pass_rate'])})", file=out)
-    for name, value in t.items():
-        n = run.summary["counts"].get(name)
-        print(f"  {name:<22} {fmt(value, name):>8}" + (f"   (n={n})" if n is not None else ""), file=out)
-    weakest = sorted(run.tags.items(), key=lambda kv: (kv[1]["pass_rate"], kv[0]))[:3]
-    if weakest:
-        print("  weakest tags (pass rate, key-fact recall, abstained): " + "; ".join(
-            f"{tag} {fmt(v['pass_rate'])}, {fmt(v['key_fact_recall'])}, {fmt(v['abstention_rate'])}"
-            for tag, v in weakest), file=out)
-    for w in run.warnings:
-        print(f"warning: {w}", file=out)
-    if run.errors:
-        print(f"ERROR: {run.errors} question(s) raised an exception (see report)", file=out)
-    if run.diff is not None:
-        print(f"vs baseline {run.baseline['path']}:", file=out)
-        print(f"  pass -> fail ({len(run.diff['pass_to_fail'])}): {' '.join(run.diff['pass_to_fail']) or '-'}", file=out)
-        print(f"  fail -> pass ({len(run.diff['fail_to_pass'])}): {' '.join(run.diff['fail_to_pass']) or '-'}", file=out)
-        if run.diff["new"] or run.diff["missing"]:
-            print(f"  new: {len(run.diff['new'])}, missing: {len(run.diff['missing'])}", file=out)
-    for g in run.gate:
-        status = "ok  " if g["ok"] else "FAIL"
-        print(f"gate {status} {g['metric']} = {fmt(g['actual'], g['metric'])} (needs {g['op']} {g['value']:g})", file=out)
-    print(f"reports: {run.out_dir}/ (report.md, report.html, results.json, questions.jsonl)", file=out)
 
 
 # --------------------------------------------------------------------------- command line

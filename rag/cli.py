@@ -85,7 +85,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from ui.app import launch
+    from ui.server import launch
 
     settings = _settings(args)
     overrides = {k: v for k, v in (("ui_host", args.host), ("ui_port", args.port)) if v is not None}

@@ -111,7 +111,7 @@ def _offline(question: str, turns: list[tuple[str, str]]) -> str:
 
 
 def _format_history(turns: list[tuple[str, str]]) -> str:
-    from rag.verify import strip_markers
+    from rag.markers import strip_markers
 
     recent = turns[-2 * HISTORY_TURNS:]
     lines = []

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 from rag import verify
 from rag.extractive import extractive_answer
+from rag.markers import normalise_markers, says_documents_silent
 from rag.types import Answer, Passage, Span
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -315,14 +316,14 @@ def _fallback(evidence: "Evidence", question: str, settings: "Settings", reason:
 def build_answer(briefing: "Briefing", question: str, evidence: "Evidence", passages: list[Passage],
                  text: str) -> Answer:
     settings = briefing.settings
-    text = verify.normalise_markers(text)
+    text = normalise_markers(text)
     by_marker = {n: p for n, p in enumerate(passages, 1)}
     checks = verify.check_sentences(text, by_marker, briefing.embedder)
     citations = verify.citations_from_checks(checks, by_marker, SpanMapper(briefing.store))
     unsupported = verify.unsupported_sentences(checks)
     claims = [c for c in checks if not c.no_claim]
     backed = [c for c in claims if c.supported]
-    abstained = not backed and any(verify.says_documents_silent(c.sentence) for c in checks)
+    abstained = not backed and any(says_documents_silent(c.sentence) for c in checks)
     notice = ""
     if abstained:
         unsupported = ()  # nothing is asserted: the model said the documents don't answer

@@ -34,12 +34,13 @@ for SIM_THRESHOLD anywhere in 0.45-0.60, so the similarity bar is not a fitted k
 lexical rules do most of the work. Known misses: a wrong name that the passage mentions in
 another role ("established under Kishida" when it says "under Abe ... revised under Kishida"),
 and contradictions worded without negation ("upholding" vs "reconsidering").
+
+The rules are in `rag.support_rules`, built on the claim analysis of `rag.claims`; `rag.markers`
+splits an answer into the sentences and clauses its markers vouch for.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 import threading
 import weakref
 from dataclasses import dataclass
@@ -47,342 +48,32 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ingest.text import split_sentences
-from rag.lexical import STOPWORDS, stem
+from rag.claims import content_words, numbers_in
+from rag.markers import answer_sentences, clauses, is_no_claim, markers_in, normalise_markers, strip_markers
+from rag.support_rules import (
+    coverage,
+    expand_acronyms,
+    index_passage,
+    names_ok,
+    numbers_ok,
+    polarity_conflict,
+    window_coverage,
+)
 from rag.types import Citation, Passage, Span
+
+# The support check's public names, including the pieces of claim and marker analysis that
+# callers (and tests/test_verify.py) reach through this module.
+__all__ = [
+    "COVERAGE_THRESHOLD", "FAIL_FACTOR", "SIM_THRESHOLD", "SUPPORT_THRESHOLD", "WINDOW_OVERLAP_WEIGHT",
+    "SentenceCheck", "SpanMapper", "SupportCheck", "answer_sentences", "check", "check_sentences",
+    "citations_from_checks", "markers_in", "normalise_markers", "numbers_in", "prefetch", "strip_markers",
+    "support_score", "supports", "unsupported_sentences", "verify_answer",
+]
 
 SIM_THRESHOLD = 0.55  # best claim-to-window cosine needed
 COVERAGE_THRESHOLD = 0.5  # share of the claim's content words found in the passage
 SUPPORT_THRESHOLD = SIM_THRESHOLD
 FAIL_FACTOR = 0.5  # support_score is multiplied by this for every failed lexical rule
-
-# --- normalisation --------------------------------------------------------------------------
-
-_NUMBER_WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-    "dozen": 12, "twice": 2, "double": 2, "doubled": 2, "doubling": 2, "triple": 3, "tripled": 3,
-}
-_ONE = {"one": 1, "a": 1, "an": 1}
-_DENOMINATORS = {
-    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
-    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "tenth": 10, "tenths": 10,
-}
-_FRACTION = re.compile(
-    r"\b(one|a|two|three|four|five|six|seven|eight|nine)[\s-]+(" + "|".join(_DENOMINATORS) + r")\b", re.I
-)
-_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_WORDS = re.compile(r"[A-Za-z]+")
-
-# Name variants folded before names are compared (after plural/possessive stemming).
-_NAME_ALIASES = {
-    "american": "us", "america": "us", "usa": "us", "chinese": "china", "beijing": "china",
-    "japanese": "japan", "tokyo": "japan", "korean": "korea", "seoul": "korea", "rok": "korea",
-    "russian": "russia", "moscow": "russia", "pyongyang": "korea", "taiwanese": "taiwan", "taipei": "taiwan",
-    "british": "uk", "britain": "uk", "european": "europe", "indian": "india", "australian": "australia",
-    "philippine": "philippines", "filipino": "philippines",
-}
-_US = re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bU\.S\b|\bUnited States(?: of America)?\b|\bUS\b")
-_UK = re.compile(r"\bU\.K\.|\bUnited Kingdom\b|\bUK\b")
-
-_NEGATORS = {"not", "no", "never", "nor", "neither", "none", "without", "cannot", "nobody", "nothing"}
-_PREFERENCE = {"favor", "favour", "prefer", "choose", "chose", "prioritize", "prioritise", "pick", "select"}
-_ANTONYM_STEMS = [  # base forms; -s/-ed/-ing/-er forms are derived below
-    ("positive", "negative"), ("raise", "lower"), ("raise", "cut"), ("raise", "reduce"), ("increase", "decrease"),
-    ("increase", "cut"), ("increase", "reduce"), ("rise", "fall"), ("rise", "recede"), ("rise", "decline"),
-    ("rose", "fell"), ("high", "low"), ("more", "less"), ("more", "fewer"), ("strengthen", "weaken"),
-    ("strong", "weak"), ("support", "oppose"), ("accept", "reject"), ("approve", "reject"), ("win", "lose"),
-    ("won", "lost"), ("gain", "loss"), ("expand", "shrink"), ("expand", "narrow"), ("grow", "shrink"),
-    ("upgrade", "downgrade"), ("ally", "adversary"), ("success", "failure"), ("succeed", "fail"),
-    ("agree", "disagree"), ("legal", "illegal"), ("likely", "unlikely"), ("early", "late"),
-    ("lift", "impose"), ("easy", "difficult"), ("easy", "hard"), ("benefit", "harm"),
-    ("improve", "worsen"), ("ahead", "behind"), ("maximum", "minimum"), ("join", "leave"),
-    ("allow", "ban"), ("allow", "prohibit"), ("permit", "prohibit"),
-    ("welcome", "condemn"), ("praise", "criticize"), ("ease", "tighten"), ("hawkish", "dovish"),
-]
-
-
-def _forms(word: str) -> set[str]:
-    base = word[:-1] if word.endswith("e") else word
-    forms = {word, word + "s", base + "ed", base + "ing", base + "er", base + "est"}
-    if word.endswith("y"):
-        forms |= {word[:-1] + "ies", word[:-1] + "ied", word[:-1] + "ier"}
-    return forms
-
-
-_ANTONYMS = [(_forms(a), _forms(b)) for a, b in _ANTONYM_STEMS]
-
-
-def _tokens(text: str) -> list[str]:
-    return [w.lower() for w in re.findall(r"\w+", text.replace("’", "'"))]
-
-
-def _fold(word: str) -> str:
-    word = stem(word.lower().replace("’", "'"))
-    return _NAME_ALIASES.get(word, word)
-
-
-_DASHES = re.compile(r"[‐‑‒–—]")
-_FISCAL = re.compile(r"\bFY\s?'?(\d{2,4})\b")
-
-
-def _normalise_names(text: str) -> str:
-    text = _FISCAL.sub(r"fiscal year \1", text)
-    return _UK.sub("UK", _US.sub("US", text))
-
-
-def numbers_in(text: str) -> set[str]:
-    """Numbers a sentence states: digits (commas dropped), number words, fractions as 'n/d'."""
-    found: set[str] = set()
-
-    def fraction(match: re.Match) -> str:
-        num = match.group(1).lower()
-        n = _ONE.get(num) or _NUMBER_WORDS.get(num)
-        found.add(f"{n}/{_DENOMINATORS[match.group(2).lower()]}")
-        return " "
-
-    text = _FRACTION.sub(fraction, text)
-    found |= {n.replace(",", "").rstrip(".") for n in _DIGITS.findall(text)}
-    found |= {str(_NUMBER_WORDS[w.lower()]) for w in _WORDS.findall(text) if w.lower() in _NUMBER_WORDS}
-    return {n[:-2] if n.endswith(".0") else n for n in found}
-
-
-NUMBER_CONTEXT = 3  # content words each side of a number that say what it counts
-# Retrieval's stopwords include words that name what a number counts ("Article 9", "5 documents").
-_CONTEXT_STOP = STOPWORDS - {"article", "document", "documents", "brief", "briefs", "text", "before", "after",
-                             "over", "under", "above", "below", "more", "most", "up", "down"}
-
-
-def number_mentions(text: str) -> list[tuple[str, set[str]]]:
-    """Each number stated, with the content words around it: "forward by two years, achieving it
-    early in FY2025" -> ("2", {forward, year, achieving, early}), ("2025", {...}). A claim's "three
-    years" is not backed by a passage's "three security documents"."""
-    text = re.sub(r"(?<=\d)\s?%", " percent", _normalise_names(text))
-    text = _FRACTION.sub(lambda m: f" {(_ONE.get(m.group(1).lower()) or _NUMBER_WORDS.get(m.group(1).lower()))}"
-                                   f"/{_DENOMINATORS[m.group(2).lower()]} ", text)
-    items: list[tuple[str, str]] = []  # ("num", value) | ("word", folded)
-    for token in re.findall(r"\d+/\d+|\d[\d,]*(?:\.\d+)?|[A-Za-z][\w'’]*", text):
-        low = token.lower()
-        if token[0].isdigit():
-            value = token.replace(",", "").rstrip(".")
-            items.append(("num", value[:-2] if value.endswith(".0") else value))
-        elif low in _NUMBER_WORDS:
-            items.append(("num", str(_NUMBER_WORDS[low])))
-        elif low not in _CONTEXT_STOP and len(low) > 1:
-            items.append(("word", _fold(low)))
-    mentions = []
-    for i, (kind, value) in enumerate(items):
-        if kind != "num":
-            continue
-        left = [v for k, v in reversed(items[:i]) if k == "word"][:NUMBER_CONTEXT]
-        right = [v for k, v in items[i + 1:] if k == "word"][:NUMBER_CONTEXT]
-        mentions.append((value, set(left) | set(right)))
-    return mentions
-
-
-_CAP_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of|for|the|de)\s+[A-Z][\w'’.-]*|\s+[A-Z][\w'’.-]*)*")
-_NAME_GLUE = {"of", "for", "the", "de"}
-
-
-def _units(text: str) -> list[str]:
-    """Words and hyphenated compounds ("Japan-US-Korea"), folded; compound parts joined by '-'."""
-    # An em or en dash between words separates phrases ("2025—March 2026"), it joins no compound.
-    text = _DASHES.sub("-", re.sub(r"[—–]", " ", _normalise_names(text))).replace("’", "'")
-    return ["-".join(_fold(p) for p in m.split("-") if p) for m in re.findall(r"[\w']+(?:-[\w']+)*", text)]
-
-
-def names_in(text: str) -> list[tuple[bool, list[str]]]:
-    """Capitalised phrases (names, acronyms) as (institutional, folded words or compounds).
-
-    The sentence's first word counts only when it is not an ordinary word written capitalised
-    (a stopword); everything else capitalised is taken to be a name. A phrase with "of"/"for"
-    ("Minister of Defense") is institutional: all its words must match; a bare run of names
-    ("Choi Eunmi") matches on half its words, since people are often named by surname alone.
-    """
-    text = _DASHES.sub("-", _normalise_names(text))
-    phrases = []
-    for match in _CAP_RUN.finditer(text):
-        raw = [w for w in re.findall(r"[\w']+(?:-[\w']+)*", match.group().replace("’", "'"))]
-        institutional = any(w.lower() in _NAME_GLUE for w in raw[1:-1])
-        words = [w for w in raw if w.lower() not in _NAME_GLUE]
-        words = [w for w in words if not (w.lower() in STOPWORDS and not w.isupper())]
-        folded = ["-".join(_fold(p) for p in w.split("-") if p) for w in words if len(w) > 1 and not w.isdigit()]
-        if folded:
-            phrases.append((institutional, folded))
-    return phrases
-
-
-@dataclass
-class _PassageIndex:
-    text: str
-    words: set[str]  # folded tokens (compounds split into their parts)
-    free: set[str]  # folded words standing on their own, and whole compounds
-    acronyms: dict[str, str]  # initials -> capitalised phrase
-    numbers: set[str]
-    mentions: dict[str, list[set[str]]]  # number -> the word contexts it appears in
-    windows: list[tuple[int, int]]  # (start, end) offsets into text: sentences, then 2-sentence windows
-    sentences: list[tuple[int, int]]
-
-
-def _acronyms(text: str) -> dict[str, str]:
-    """Initials of every run of 2-6 capitalised words -> that run ("nss" -> "National Security Strategy")."""
-    out: dict[str, str] = {}
-    for match in _CAP_RUN.finditer(_normalise_names(text)):
-        words = [w for w in re.findall(r"[\w']+", match.group()) if w.lower() not in _NAME_GLUE and w[0].isupper()]
-        for i in range(len(words)):
-            for j in range(i + 2, min(len(words), i + 6) + 1):
-                out.setdefault("".join(w[0].lower() for w in words[i:j]), " ".join(words[i:j]))
-    return out
-
-
-def _expand_acronyms(claim: str, index: "_PassageIndex") -> str:
-    """Spell out the claim's acronyms that the passage writes in full, for the similarity test."""
-    def spell(match: re.Match) -> str:
-        return index.acronyms.get(match.group().lower(), match.group())
-
-    return re.sub(r"\b[A-Z]{2,6}\b", lambda m: m.group() if m.group().lower() in index.free else spell(m), claim)
-
-
-def _content(text: str) -> list[str]:
-    return [_fold(w) for w in _tokens(_normalise_names(text)) if w not in STOPWORDS and not w.isdigit() and len(w) > 1]
-
-
-def _group_mentions(mentions: list[tuple[str, set[str]]]) -> dict[str, list[set[str]]]:
-    grouped: dict[str, list[set[str]]] = {}
-    for value, context in mentions:
-        grouped.setdefault(value, []).append(context)
-    return grouped
-
-
-@functools.lru_cache(maxsize=512)
-def _index(passage_text: str) -> _PassageIndex:
-    sentences = []
-    for para in re.finditer(r"[^\n]+", passage_text):
-        if para.group().strip():
-            sentences += split_sentences(passage_text, para.start(), para.end())
-    if not sentences:
-        sentences = [(0, len(passage_text))]
-    windows = list(sentences) + [(a[0], b[1]) for a, b in zip(sentences, sentences[1:])]
-    return _PassageIndex(
-        text=passage_text,
-        words={_fold(w) for w in _tokens(_normalise_names(passage_text))},
-        free=set(_units(passage_text)),
-        acronyms=_acronyms(passage_text),
-        numbers=numbers_in(passage_text),
-        mentions=_group_mentions(number_mentions(passage_text)),
-        windows=windows,
-        sentences=sentences,
-    )
-
-
-# --- the rules ----------------------------------------------------------------------------------
-
-
-_EXCLUSIVE = {"than", "except", "besides", "apart", "but"}  # "no country other than the US" = "only the US"
-
-
-def _scopes(text: str, contrasts: bool = True) -> list[set[str]]:
-    """Content words governed by each negation in `text` (the next few content words).
-
-    With `contrasts`, "rather than X", "instead of X" and "prefer/favor ... over X" count as
-    negating X too. "no X other than Y" is an exclusive ("only Y"), not a negation.
-    """
-    words = re.findall(r"[\w']+|[,;:—–()\"“”]", _normalise_names(text).replace("’", "'").lower())
-    scopes = []
-    for i, w in enumerate(words):
-        negated = w in _NEGATORS or w.endswith("n't")
-        if contrasts and not negated:
-            negated = (
-                (w == "than" and i and words[i - 1] == "rather")
-                or (w == "of" and i and words[i - 1] == "instead")
-                or (w == "over" and any(stem(p) in _PREFERENCE or p in _PREFERENCE for p in words[max(0, i - 8):i]))
-            )
-        if not negated:
-            continue
-        scope: set[str] = set()
-        exclusive = False
-        for nxt in words[i + 1:]:
-            if not re.match(r"\w", nxt) or len(scope) >= 4:
-                break
-            if nxt in _EXCLUSIVE and w in {"no", "none", "nothing", "nobody"}:
-                exclusive = True
-                break
-            if nxt not in STOPWORDS and nxt not in _NEGATORS and len(nxt) > 1:
-                scope.add(_fold(nxt))
-        if scope and not exclusive:
-            scopes.append(scope)
-    return scopes
-
-
-def _polarity_conflict(claim: str, window: str) -> bool:
-    claim_words = set(_content(claim))
-    window_words = set(_content(window))
-    claim_scopes, window_scopes = _scopes(claim), _scopes(window)
-    for scope in window_scopes:  # passage negates something the claim asserts
-        if len(scope & claim_words) >= min(2, len(scope)) and not any(scope & s for s in claim_scopes):
-            return True
-    # Claim negates something the passage asserts. Only plain negations count here: a claim's
-    # "structural rather than incremental" restates a contrast in its own words.
-    for scope in _scopes(claim, contrasts=False):
-        if len(scope & window_words) >= min(2, len(scope)) and not any(scope & s for s in window_scopes):
-            return True
-    claim_raw = set(_tokens(claim))
-    window_raw = set(_tokens(window))
-    for a, b in _ANTONYMS:
-        for x, y in ((a, b), (b, a)):
-            if claim_raw & x and not claim_raw & y and window_raw & y and not window_raw & x:
-                return True
-    return False
-
-
-def _numbers_ok(claim: str, index: _PassageIndex) -> bool:
-    """Every number of the claim is in the passage, in a context sharing a word with the claim's."""
-    if not numbers_in(claim) <= index.numbers:
-        return False
-    for value, context in number_mentions(claim):
-        places = index.mentions.get(value, [])
-        if context and places and not any(_share_word(context, place) for place in places):
-            return False
-    return True
-
-
-def _share_word(a: set[str], b: set[str]) -> bool:
-    return bool(a & b) or bool({w[:6] for w in a if len(w) >= 6} & {w[:6] for w in b if len(w) >= 6})
-
-
-def _name_present(unit: str, index: _PassageIndex) -> bool:
-    if unit in index.free or unit in index.acronyms:
-        return True
-    parts = unit.split("-")
-    # A claim compound ("Korea-Japan") is attested by its parts standing alone in the passage;
-    # a part found only inside a different compound ("Vice-Minister") does not attest the word.
-    return len(parts) > 1 and all(p in index.free or p in index.acronyms for p in parts)
-
-
-def _names_ok(claim: str, index: _PassageIndex) -> bool:
-    for institutional, phrase in names_in(claim):
-        present = sum(1 for w in phrase if _name_present(w, index))
-        if present < len(phrase) if institutional else present * 2 < len(phrase):
-            return False
-    return True
-
-
-def _coverage(claim: str, index: _PassageIndex) -> float:
-    words = _content(claim)
-    if not words:
-        return 1.0
-    return sum(1 for w in words if w in index.words or _prefix_match(w, index.words)) / len(words)
-
-
-def _prefix_match(word: str, vocabulary: set[str]) -> bool:
-    """Crude morphology: 'revised'/'revision', 'militarization'/'militarism' share a 6-letter stem."""
-    if len(word) < 6:
-        return False
-    head = word[:6]
-    return any(v.startswith(head) for v in vocabulary)
-
 
 _CACHE_SIZE = 4096
 
@@ -429,34 +120,28 @@ class SupportCheck:
 WINDOW_OVERLAP_WEIGHT = 0.5
 
 
-def _window_coverage(claim_words: set[str], window: str) -> float:
-    if not claim_words:
-        return 0.0
-    return len(claim_words & set(_content(window))) / len(claim_words)
-
-
 def check(sentence: str, passage_text: str, embedder: Any) -> SupportCheck:
-    index = _index(passage_text)
+    index = index_passage(passage_text)
     window_texts = [passage_text[s:e] for s, e in index.windows]
-    expanded = _expand_acronyms(sentence, index)
+    expanded = expand_acronyms(sentence, index)
     vectors = _embed(embedder, [expanded] + window_texts)
     sims = vectors[1:] @ vectors[0]
     # The window that carries the claim: similar *and* sharing its words (a short heading can be
     # the most similar text without stating anything the claim says).
-    claim_words = set(_content(expanded))
-    overlap = np.array([_window_coverage(claim_words, t) for t in window_texts], dtype=np.float32)
+    claim_words = set(content_words(expanded))
+    overlap = np.array([window_coverage(claim_words, t) for t in window_texts], dtype=np.float32)
     best = int(np.argmax(sims + WINDOW_OVERLAP_WEIGHT * overlap))
     similarity = float(max(0.0, min(1.0, sims.max())))
     failed = []
     if similarity < SIM_THRESHOLD:
         failed.append("similarity")
-    if not _numbers_ok(sentence, index):
+    if not numbers_ok(sentence, index):
         failed.append("numbers")
-    if not _names_ok(sentence, index):
+    if not names_ok(sentence, index):
         failed.append("names")
-    if _polarity_conflict(sentence, window_texts[best]):
+    if polarity_conflict(sentence, window_texts[best]):
         failed.append("polarity")
-    if _coverage(expanded, index) < COVERAGE_THRESHOLD:
+    if coverage(expanded, index) < COVERAGE_THRESHOLD:
         failed.append("coverage")
     lexical_failures = [f for f in failed if f != "similarity"]
     score = similarity * (FAIL_FACTOR ** len(lexical_failures))
@@ -469,8 +154,8 @@ def prefetch(pairs: list[tuple[str, str]], embedder: Any) -> None:
     """Embed, in one batch, everything `check` will need for these (claim, passage text) pairs."""
     texts: list[str] = []
     for claim, passage_text in pairs:
-        index = _index(passage_text)
-        texts.append(_expand_acronyms(claim, index))
+        index = index_passage(passage_text)
+        texts.append(expand_acronyms(claim, index))
         texts += [passage_text[s:e] for s, e in index.windows]
     if texts:
         _embed(embedder, texts)
@@ -486,114 +171,6 @@ def supports(sentence: str, passage_text: str, embedder: Any) -> bool:
 
 
 # --- whole answers ------------------------------------------------------------------------------
-
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
-_MARKER_RUN = re.compile(r"(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])+")
-
-
-def markers_in(sentence: str) -> list[int]:
-    """[2], [1, 3], [1][2], [2-4] -> the marker numbers, in order of appearance."""
-    out: list[int] = []
-    for group in _MARKER.findall(sentence):
-        for part in re.split(r"\s*[,;]\s*", group):
-            if re.fullmatch(r"\d+\s*[–-]\s*\d+", part):
-                a, b = (int(x) for x in re.split(r"\s*[–-]\s*", part))
-                out += list(range(a, b + 1)) if 0 < b - a < 10 else [a, b]
-            elif part.strip().isdigit():
-                out.append(int(part))
-    return list(dict.fromkeys(out))
-
-
-_LOOSE_MARKER = re.compile(r"\[(?:passages?|sources?|doc(?:ument)?s?)?\s*#?\s*(\d+(?:\s*(?:[,;–-]|and)\s*#?\d+)*)\]", re.I)
-
-
-def normalise_markers(text: str) -> str:
-    """"[Passage 2]", "[1, 3]", "[2-4]" -> "[2]", "[1][3]", "[2][3][4]": one number per bracket."""
-    def one_per_bracket(match: re.Match) -> str:
-        numbers = markers_in("[" + re.sub(r"\s*and\s*", ",", match.group(1).replace("#", "")) + "]")
-        return "".join(f"[{n}]" for n in numbers) or match.group()
-
-    return _LOOSE_MARKER.sub(one_per_bracket, text)
-
-
-def strip_markers(sentence: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", _MARKER.sub("", sentence))).strip()
-
-
-def answer_sentences(text: str) -> list[str]:
-    """The sentences of an answer, each with the markers that close it."""
-    out: list[str] = []
-    for para in re.finditer(r"[^\n]+", text):
-        line = para.group().strip().lstrip("-*•").strip()
-        if not line:
-            continue
-        start = 0
-        for match in re.finditer(r"[.!?][\"”’')]*((?:\s*\[[\d,;\s–-]+\])*)(?=\s+[\"“‘'(\[]?[A-Z0-9])", line):
-            # no split after abbreviations such as "U.S." or "Jan." (the next word would be part of it)
-            word = line[:match.start() + 1].split()[-1].lower() if line[:match.start() + 1].split() else ""
-            if match.group().startswith(".") and (word.rstrip(".") in _ABBREVIATIONS or re.fullmatch(r"(\w\.)+", word)):
-                continue
-            out.append(line[start:match.end()].strip())
-            start = match.end()
-        if line[start:].strip():
-            out.append(line[start:].strip())
-    return [s for s in out if strip_markers(s)]
-
-
-_ABBREVIATIONS = {"u.s", "u.k", "u.n", "dr", "mr", "mrs", "ms", "prof", "gen", "st", "jan", "feb", "mar", "apr",
-                  "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no", "vol", "e.g", "i.e", "vs", "etc"}
-
-_SILENT = re.compile(
-    r"\b(the )?(documents|passages|sources|briefs|texts)( provided| given)? (do not|don't|does not|doesn't|never) "
-    r"(say|state|mention|answer|specify|address|discuss|cover|give|provide|indicate)"
-    r"|\b(the )?(documents|passages|sources) (are|is) silent",
-    re.I,
-)
-
-
-def says_documents_silent(sentence: str) -> bool:
-    """"The documents don't say." and its variants: an admission, not a claim to verify."""
-    return bool(_SILENT.search(strip_markers(sentence)))
-
-
-def is_no_claim(sentence: str) -> bool:
-    """A sentence stating no fact of its own: nothing to verify."""
-    plain = strip_markers(sentence)
-    if says_documents_silent(plain) and not markers_in(sentence):
-        return True
-    return len(re.findall(r"\w+", plain)) < 3
-
-
-def _drop_admission(clause: str) -> str:
-    """"The documents don't say why, but X" -> "X": only the claim part is checked."""
-    match = _SILENT.search(clause)
-    if not match:
-        return clause
-    rest = re.search(r"(,|;|—|\bbut\b|\bhowever\b|\bthough\b)\s*(but\s+|however,?\s+)?", clause[match.end():])
-    return clause[match.end() + rest.end():] if rest and len(clause[match.end() + rest.end():].split()) >= 3 else clause
-
-
-def clauses(sentence: str) -> list[tuple[str, tuple[int, ...]]]:
-    """(claim text, markers) for each run of markers: "A said X [1], while B said Y [2]." gives
-    ("A said X", (1,)) and ("while B said Y", (2,)). A clause too short to check on its own
-    (fewer than 5 words) is checked as the whole sentence instead; text after the last markers
-    joins the last clause."""
-    runs = list(_MARKER_RUN.finditer(sentence))
-    if not runs:
-        return []
-    out: list[tuple[str, tuple[int, ...]]] = []
-    previous = 0
-    for i, run in enumerate(runs):
-        clause = sentence[previous:run.start()]
-        if i == len(runs) - 1:
-            tail = strip_markers(sentence[run.end():])
-            if len(re.findall(r"\w+", tail)) >= 3:
-                clause = clause + " " + tail
-        if len(re.findall(r"\w+", strip_markers(clause))) < 5:
-            clause = sentence
-        out.append((_drop_admission(strip_markers(clause)).strip(" ,;:—–-"), tuple(markers_in(run.group()))))
-        previous = run.end()
-    return out
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def test_only_the_ask_endpoint_is_public(client):
 
 def test_refuses_to_bind_beyond_localhost_without_auth(settings):
     from rag.errors import BriefingError
-    from ui.app import check_bind, launch
+    from ui.server import check_bind, launch
 
     with pytest.raises(BriefingError, match="BRIEFING_UI_AUTH"):
         launch(settings.model_copy(update={"ui_host": "0.0.0.0"}))
@@ -94,7 +94,7 @@ def test_refuses_to_bind_beyond_localhost_without_auth(settings):
 
 def test_auth_setting_is_validated():
     from rag.errors import BriefingError
-    from ui.app import parse_auth
+    from ui.server import parse_auth
 
     assert parse_auth("") is None
     assert parse_auth("ana:s3cr:et") == ("ana", "s3cr:et")
@@ -106,7 +106,7 @@ def test_auth_setting_is_validated():
 def test_launch_with_auth_requires_login(settings):
     from gradio_client import Client
 
-    from ui.app import launch
+    from ui.server import launch
 
     port = _free_port()
     app = launch(settings.model_copy(update={"ui_auth": "analyst:correct horse", "ui_port": port}),
@@ -156,7 +156,7 @@ def test_launch_indexes_the_corpus_when_the_index_is_empty(tmp_path):
     from gradio_client import Client
 
     from rag.settings import Settings
-    from ui.app import launch
+    from ui.server import launch
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -1,19 +1,18 @@
-"""The Gradio app: `build_app(settings)` wires components to the pipeline; `launch(settings)` checks
-the bind address and auth, indexes the corpus on a first start, and serves it.
+"""The Gradio app: `build_app(settings)` wires components to the pipeline; `ui.server.launch(settings)`
+checks the bind address and auth, indexes the corpus on a first start, and serves it.
 
-The app is thin: what it shows is built by the pure functions in `ui.format` (all document text
-escaped there); uploads are handled by `ui.uploads`.
+The app is thin: what it shows is built by pure functions (all document text escaped there): the
+answers by `ui.format`, the sources panel by `ui.sources`, the scope line by `ui.scope`, the
+Documents tab by `ui.documents`; uploads are handled by `ui.uploads`.
 """
 
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +27,22 @@ import gradio as gr  # noqa: E402  (the environment above must be set before gra
 from rag.errors import BriefingError  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Answer  # noqa: E402
-from ui import format as fmt  # noqa: E402
+from ui.documents import document_choice, documents_summary, documents_table, upload_report_html  # noqa: E402
+from ui.format import (  # noqa: E402
+    CHAT_PLACEHOLDER,
+    answer_html,
+    answer_markdown,
+    error_html,
+    header_html,
+    markdown_filename,
+    mode_label,
+    pending_html,
+    question_html,
+    streaming_html,
+)
+from ui.markup import esc  # noqa: E402
+from ui.scope import scope_filters, scope_summary  # noqa: E402
+from ui.sources import sources_panel, sources_section  # noqa: E402
 from ui.style import CSS  # noqa: E402
 from ui.uploads import ALLOWED_SUFFIXES, UPLOAD_DIR, ingest_files, save_uploads  # noqa: E402
 
@@ -71,7 +85,7 @@ if (!window.__briefingCiteHandler) {
 
 
 def mode_text(settings: Settings) -> str:
-    return fmt.mode_label(settings.resolved_answer_mode, settings.llm_model)
+    return mode_label(settings.resolved_answer_mode, settings.llm_model)
 
 
 class BriefingBlocks(gr.Blocks):
@@ -130,13 +144,13 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         if not question:
             yield chat, keep, "", history, sections, turn, keep, keep
             return
-        chat.append({"role": "user", "content": fmt.question_html(question)})
-        chat.append({"role": "assistant", "content": fmt.pending_html()})
+        chat.append({"role": "user", "content": question_html(question)})
+        chat.append({"role": "assistant", "content": pending_html()})
         yield chat, keep, "", history, sections, turn, keep, keep
         try:
-            filters = fmt.scope_filters(sources, date_from, date_to)
+            filters = scope_filters(sources, date_from, date_to)
         except ValueError as exc:
-            chat[-1] = {"role": "assistant", "content": fmt.error_html(str(exc))}
+            chat[-1] = {"role": "assistant", "content": error_html(str(exc))}
             yield chat, keep, "", history, sections, turn, keep, keep
             return
         answer: Answer | None = None
@@ -150,17 +164,17 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                 partial += item
                 now = time.monotonic()
                 if now - last_yield > 0.05:
-                    chat[-1] = {"role": "assistant", "content": fmt.streaming_html(partial)}
+                    chat[-1] = {"role": "assistant", "content": streaming_html(partial)}
                     last_yield = now
                     yield chat, keep, "", history, sections, turn, keep, keep
         except BriefingError as exc:
-            chat[-1] = {"role": "assistant", "content": fmt.error_html(str(exc))}
+            chat[-1] = {"role": "assistant", "content": error_html(str(exc))}
             yield chat, keep, "", history, sections, turn, keep, keep
             return
         except Exception as exc:  # keep the session usable; the log has the traceback
             log.exception("answering failed")
             chat[-1] = {"role": "assistant",
-                        "content": fmt.error_html(f"Answering failed ({type(exc).__name__}: {exc}).")}
+                        "content": error_html(f"Answering failed ({type(exc).__name__}: {exc}).")}
             yield chat, keep, "", history, sections, turn, keep, keep
             return
         assert answer is not None
@@ -172,41 +186,41 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                     documents[c.passage.doc_id] = briefing.store.document_text(c.passage.doc_id)
                 except Exception:
                     documents[c.passage.doc_id] = ""
-        chat[-1] = {"role": "assistant", "content": fmt.answer_html(answer, turn)}
-        sections.insert(0, fmt.sources_section(answer, turn, documents))
+        chat[-1] = {"role": "assistant", "content": answer_html(answer, turn)}
+        sections.insert(0, sources_section(answer, turn, documents))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
-        markdown = fmt.answer_markdown(answer)
+        markdown = answer_markdown(answer)
         folder = downloads / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / fmt.markdown_filename(answer)
+        path = folder / markdown_filename(answer)
         path.write_text(markdown, encoding="utf-8")
-        yield (chat, fmt.sources_panel(sections), "", history, sections, turn, markdown,
+        yield (chat, sources_panel(sections), "", history, sections, turn, markdown,
                gr.update(value=str(path), interactive=True))
 
     def new_chat():
-        return ([], fmt.sources_panel([]), "", [], [], 0, "",
+        return ([], sources_panel([]), "", [], [], 0, "",
                 gr.update(value=None, interactive=False))
 
     def scope_line(sources, date_from, date_to):
-        return fmt.scope_summary(sources, date_from, date_to, len(records()))
+        return scope_summary(sources, date_from, date_to, len(records()))
 
     def refresh(selected=None, date_from="", date_to=""):
         recs = records()
-        choices = [fmt.document_choice(r) for r in recs]
+        choices = [document_choice(r) for r in recs]
         known = {r.source for r in recs}
         kept = [s for s in (selected or []) if s in known]
         return (
-            fmt.header_html(mode_text(settings), len(recs)),
-            fmt.documents_summary(recs, str(settings.corpus), briefing.store.location),
-            fmt.documents_table(recs),
+            header_html(mode_text(settings), len(recs)),
+            documents_summary(recs, str(settings.corpus), briefing.store.location),
+            documents_table(recs),
             gr.update(choices=choices, value=kept),
             gr.update(choices=choices, value=None),
-            fmt.scope_summary(kept, date_from, date_to, len(recs)),
+            scope_summary(kept, date_from, date_to, len(recs)),
         )
 
     def add_files(files, selected, date_from, date_to, progress=gr.Progress(track_tqdm=True)):
         if not files:
-            return (fmt.upload_report_html([], [], [], []), gr.update(), *refresh(selected, date_from, date_to))
+            return (upload_report_html([], [], [], []), gr.update(), *refresh(selected, date_from, date_to))
         progress(0.0, desc="Saving uploads")
         saved = save_uploads(files, settings.corpus, settings.upload_max_mb)
         skipped = list(saved.skipped)
@@ -221,8 +235,8 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                 if bad.parent == (Path(settings.corpus) / UPLOAD_DIR).resolve():
                     bad.unlink(missing_ok=True)  # don't leave a file `briefing ingest` would trip on
         progress(1.0, desc="Done")
-        html = fmt.upload_report_html(report.added if report else [], report.updated if report else [],
-                                      report.unchanged if report else [], skipped)
+        html = upload_report_html(report.added if report else [], report.updated if report else [],
+                                  report.unchanged if report else [], skipped)
         return (html, None, *refresh(selected, date_from, date_to))
 
     def remove_document(source, selected, date_from, date_to):
@@ -235,8 +249,8 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         _invalidate(briefing)
         where = Path(record.root or settings.corpus) / record.source
         message = (
-            f'<div class="upload-report"><p>&#10003; Removed “{fmt.esc(record.title or record.source)}” from the index.</p>'
-            f'<p class="muted">The file itself was not deleted: <code>{fmt.esc(where)}</code>. '
+            f'<div class="upload-report"><p>&#10003; Removed “{esc(record.title or record.source)}” from the index.</p>'
+            f'<p class="muted">The file itself was not deleted: <code>{esc(where)}</code>. '
             "Indexing that folder again (<code>briefing ingest</code>) or uploading the file again adds it back; "
             "delete or move the file to keep it out.</p></div>"
         )
@@ -247,14 +261,14 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         `sources` restricts retrieval to those documents (source paths as listed by `briefing docs`);
         `date_from`/`date_to` (YYYY-MM-DD) to a publication date range."""
         try:
-            filters = fmt.scope_filters(sources, date_from, date_to)
+            filters = scope_filters(sources, date_from, date_to)
             return briefing.ask(question, filters=filters).to_dict()
         except (BriefingError, ValueError) as exc:
             raise gr.Error(str(exc)) from None
 
     # --- layout --------------------------------------------------------------------------
     recs = records()
-    choices = [fmt.document_choice(r) for r in recs]
+    choices = [document_choice(r) for r in recs]
     with BriefingBlocks(title="Briefing chat", analytics_enabled=False) as app:
         app.launch_defaults = {
             "css": CSS,
@@ -267,7 +281,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         history = gr.State([])
         sections = gr.State([])
         turn = gr.State(0)
-        header = gr.HTML(fmt.header_html(mode_text(settings), len(recs)), elem_id="app-head")
+        header = gr.HTML(header_html(mode_text(settings), len(recs)), elem_id="app-head")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False, elem_id="ask-row"):
@@ -276,7 +290,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                             value=[], elem_id="chat", show_label=False, height="calc(100vh - 330px)",
                             min_height=320, render_markdown=False, sanitize_html=True, allow_tags=False,
                             feedback_options=None, buttons=[], layout="panel", autoscroll=True,
-                            placeholder=fmt.CHAT_PLACEHOLDER,
+                            placeholder=CHAT_PLACEHOLDER,
                         )
                         with gr.Row(elem_id="ask-bar"):
                             question = gr.Textbox(
@@ -286,7 +300,7 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                             )
                             ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-btn")
                         with gr.Row(elem_id="chat-tools"):
-                            scope_note = gr.HTML(fmt.scope_summary([], "", "", len(recs)), elem_id="scope-note")
+                            scope_note = gr.HTML(scope_summary([], "", "", len(recs)), elem_id="scope-note")
                             new_btn = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="new-chat")
                             download = gr.DownloadButton("Download .md", size="sm", scale=0, min_width=130,
                                                          interactive=False, elem_id="download-md")
@@ -306,13 +320,13 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                                                       interactive=False, elem_id="answer-md",
                                                       placeholder="The latest answer with its sources, as Markdown.")
                     with gr.Column(scale=2, min_width=340):
-                        sources = gr.HTML(fmt.sources_panel([]), elem_id="sources", js_on_load=_CITE_JS,
+                        sources = gr.HTML(sources_panel([]), elem_id="sources", js_on_load=_CITE_JS,
                                           label="Sources")
             with gr.Tab("Documents", id="documents"):
-                docs_summary = gr.HTML(fmt.documents_summary(recs, str(settings.corpus), briefing.store.location),
+                docs_summary = gr.HTML(documents_summary(recs, str(settings.corpus), briefing.store.location),
                                        elem_id="docs-summary")
                 docs_table = gr.Dataframe(
-                    value=fmt.documents_table(recs), headers=["Title", "Author", "Date", "Chunks", "Source"],
+                    value=documents_table(recs), headers=["Title", "Author", "Date", "Chunks", "Source"],
                     datatype=["str", "str", "str", "number", "str"], interactive=False, wrap=True,
                     max_height=360, elem_id="docs-table", column_widths=["40%", "14%", "10%", "8%", "28%"],
                 )
@@ -358,73 +372,4 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
         app.load(refresh, scope_inputs, doc_outputs, show_progress="hidden", **private)
 
         gr.api(api_ask, api_name="ask", **serial)
-    return app
-
-
-# --- launching ------------------------------------------------------------------------------
-
-def is_loopback(host: str) -> bool:
-    host = (host or "").strip().strip("[]")
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_auth(value: str) -> tuple[str, str] | None:
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise BriefingError("BRIEFING_UI_AUTH must look like user:password (both parts non-empty).")
-    return user, password
-
-
-def check_bind(settings: Settings) -> None:
-    """Refuse to listen beyond localhost without auth unless explicitly allowed."""
-    if is_loopback(settings.ui_host) or settings.ui_auth or settings.ui_allow_remote:
-        return
-    raise BriefingError(
-        f"Refusing to listen on {settings.ui_host}: that makes the documents reachable from other machines "
-        "without a password. Set BRIEFING_UI_AUTH=user:password, or BRIEFING_UI_ALLOW_REMOTE=true to allow it "
-        "anyway, or use --host 127.0.0.1."
-    )
-
-
-def launch(settings: Settings | None = None, **launch_kwargs):
-    """Start the app (blocking unless `prevent_thread_lock=True` is passed; then the running
-    Blocks is returned: `.local_url`, `.close()`)."""
-    from rag.pipeline import Briefing
-
-    settings = settings or Settings()
-    check_bind(settings)
-    auth = parse_auth(settings.ui_auth)
-    briefing = Briefing(settings)
-    if briefing.store.count() == 0 and Path(settings.corpus).is_dir():
-        from ingest.index import ingest
-
-        print(f"The index is empty: indexing {settings.corpus} first ...", flush=True)
-        report = ingest([Path(settings.corpus)], settings, store=briefing.store)
-        print(report.summary(), flush=True)
-    app = build_app(settings, briefing)
-
-    def warm_up():  # load the embedding model and BM25 while the page loads
-        try:
-            if briefing.store.count():
-                briefing.retriever.bm25()
-                briefing.embedder.embed_query("warm up")
-        except Exception:
-            log.exception("warm-up failed")
-
-    options = dict(server_name=settings.ui_host, server_port=settings.ui_port, auth=auth,
-                   auth_message="Briefing chat" if auth else None)
-    options.update(launch_kwargs)
-    blocking = not options.pop("prevent_thread_lock", False)
-    app.launch(prevent_thread_lock=True, **options)
-    # The page is served now; load the model and BM25 index behind it, so the first question is fast.
-    threading.Thread(target=warm_up, daemon=True, name="briefing-warm-up").start()
-    if blocking:
-        app.block_thread()
     return app

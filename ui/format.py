@@ -1,20 +1,31 @@
-"""Everything the UI shows, as pure functions from answers and documents to HTML or Markdown.
+"""How an answer shows: in the chat as HTML (linked [n] markers, flagged unsupported sentences,
+abstentions in their own box) and exported as Markdown; plus the page header.
 
-Safety rule: every string that comes from a document, a file name or a user goes through `esc()`
-before it is placed in HTML. Markup is only ever produced here, from fixed templates.
+The sources panel is `ui.sources`, the scope controls `ui.scope`, the Documents tab
+`ui.documents`; all escape document text through `ui.markup.esc`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import html
 import re
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
-from rag.types import Answer, Citation, Passage, Span
+from rag.types import Answer, Citation
+from ui.documents import upload_report_html
+from ui.markup import anchor_id, esc, merge_ranges
+from ui.scope import scope_filters, scope_summary
+from ui.sources import citation_card, context_html, highlight, passage_excerpt, sources_section
 
-CONTEXT_CHARS = 600  # characters of document text shown either side of a passage in "context"
+# The names rendered here, and those of the other rendering modules that tests/test_ui_format.py
+# reaches through this module (it checks the whole rendering layer, escaping included, as `fmt`).
+__all__ = [
+    "ABSTAIN_HEADLINE", "CHAT_PLACEHOLDER", "answer_html", "answer_markdown", "error_html", "esc", "header_html",
+    "link_markers", "markdown_filename", "merge_ranges", "mode_label", "pending_html", "question_html",
+    "streaming_html", "text_html", "unsupported_ranges",
+    "citation_card", "context_html", "highlight", "passage_excerpt", "scope_filters", "scope_summary",
+    "sources_section", "upload_report_html",
+]
+
 ABSTAIN_HEADLINE = "The documents don't answer this"
 CHAT_PLACEHOLDER = (
     '<div class="chat-placeholder"><p class="ph-title">Ask a question about the indexed documents.</p>'
@@ -23,17 +34,6 @@ CHAT_PLACEHOLDER = (
     "<p>Enter sends · <b>Scope</b> narrows the documents and dates · <b>Documents</b> adds files.</p></div>"
 )
 _MARKER = re.compile(r"\[(\d+)\]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def esc(text: object) -> str:
-    """HTML-escape anything (quotes included) so it can only ever show as text."""
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-def anchor_id(turn: int, n: int) -> str:
-    """DOM id of citation `n` of answer number `turn` in the sources panel."""
-    return f"src-{int(turn)}-{int(n)}"
 
 
 # --- the answer in the chat ------------------------------------------------------------------
@@ -202,184 +202,6 @@ def question_html(question: str) -> str:
     return f'<div class="question">{esc(question)}</div>'
 
 
-# --- the sources panel ------------------------------------------------------------------------
-
-def merge_ranges(ranges: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
-    """Clip to [0, length), drop empty ranges, merge overlapping/touching ones, sorted."""
-    clipped = sorted((max(0, a), min(length, b)) for a, b in ranges)
-    merged: list[tuple[int, int]] = []
-    for a, b in clipped:
-        if b <= a:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-_BLANK_LINES = re.compile(r"\n[ \t\u00a0]*\n(?:[ \t\u00a0]*\n)+")
-
-
-def _shown(text: str) -> str:
-    """Escaped text for a pre-wrap block: runs of blank lines shown as one."""
-    return esc(_BLANK_LINES.sub("\n\n", text))
-
-
-def highlight(text: str, ranges: Iterable[tuple[int, int]], mark_class: str = "") -> str:
-    """Escaped `text` with the character ranges (offsets into `text`) wrapped in <mark>."""
-    cls = f' class="{esc(mark_class)}"' if mark_class else ""
-    out, pos = [], 0
-    for a, b in merge_ranges(ranges, len(text)):
-        out.append(_shown(text[pos:a]))
-        out.append(f"<mark{cls}>{_shown(text[a:b])}</mark>")
-        pos = b
-    out.append(_shown(text[pos:]))
-    return "".join(out)
-
-
-def span_ranges(spans: Iterable[Span], base: int) -> list[tuple[int, int]]:
-    """Span offsets (into the document) made relative to a text that starts at `base`."""
-    return [(s.start - base, s.end - base) for s in spans]
-
-
-def locate_spans(text: str, spans: Iterable[Span]) -> list[tuple[int, int]]:
-    """Where each span's sentence occurs in `text` (exact, then whitespace-insensitive)."""
-    found = []
-    for span in spans:
-        needle = span.text.strip()
-        if not needle:
-            continue
-        i = text.find(needle)
-        if i >= 0:
-            found.append((i, i + len(needle)))
-            continue
-        pattern = r"\s+".join(re.escape(w) for w in needle.split())
-        match = re.search(pattern, text)
-        if match:
-            found.append(match.span())
-    return found
-
-
-def spans_match(document: str, spans: Iterable[Span]) -> bool:
-    return all(document[s.start:s.end] == s.text for s in spans)
-
-
-@dataclass(frozen=True)
-class Excerpt:
-    text: str
-    ranges: tuple[tuple[int, int], ...]
-    from_document: bool  # True: a slice of the raw document; False: the stored chunk text
-
-
-def passage_excerpt(passage: Passage, spans: Sequence[Span], document: str = "") -> Excerpt:
-    """The passage as it stands in the document, with the cited spans located by their offsets.
-
-    `passage.text` is the chunk text (page furniture left out), while spans are offsets into
-    the raw document, so the raw slice `document[passage.start:passage.end]` is shown when the
-    document is available and agrees with the spans; otherwise the chunk text, with the spans
-    found by their text.
-    """
-    if document and 0 <= passage.start < passage.end <= len(document) and spans_match(document, spans):
-        text = document[passage.start:passage.end]
-        return Excerpt(text, tuple(merge_ranges(span_ranges(spans, passage.start), len(text))), True)
-    return Excerpt(passage.text, tuple(merge_ranges(locate_spans(passage.text, spans), len(passage.text))), False)
-
-
-def _snap_start(document: str, i: int) -> int:
-    if i <= 0:
-        return 0
-    j = document.find(" ", i, i + 40)
-    k = document.find("\n", i, i + 40)
-    cands = [x for x in (j, k) if x >= 0]
-    return min(cands) + 1 if cands else i
-
-
-def _snap_end(document: str, i: int) -> int:
-    if i >= len(document):
-        return len(document)
-    j = document.rfind(" ", max(0, i - 40), i)
-    k = document.rfind("\n", max(0, i - 40), i)
-    cand = max(j, k)
-    return cand if cand > 0 else i
-
-
-def context_html(passage: Passage, spans: Sequence[Span], document: str, chars: int = CONTEXT_CHARS) -> str:
-    """The passage inside its document: `chars` of text either side, passage tinted, spans marked."""
-    if not document or not (0 <= passage.start < passage.end <= len(document)):
-        return ""
-    a = _snap_start(document, passage.start - chars)
-    b = _snap_end(document, passage.end + chars)
-    inner = document[passage.start:passage.end]
-    ranges = merge_ranges(span_ranges(spans, passage.start), len(inner)) if spans_match(document, spans) else []
-    return (
-        ("…" if a > 0 else "")
-        + _shown(document[a:passage.start])
-        + f'<span class="ctx-passage">{highlight(inner, ranges)}</span>'
-        + _shown(document[passage.end:b])
-        + ("…" if b < len(document) else "")
-    )
-
-
-def passage_meta(passage: Passage) -> str:
-    bits = [esc(passage.date or "undated")]
-    if passage.author:
-        bits.append(esc(passage.author))
-    bits.append(f'<span class="src-file">{esc(passage.source)}</span>')
-    if passage.page:
-        bits.append(f"p. {int(passage.page)}")
-    return " · ".join(bits)
-
-
-def citation_card(citation: Citation, turn: int, document: str = "") -> str:
-    p = citation.passage
-    excerpt = passage_excerpt(p, citation.spans, document)
-    context = context_html(p, citation.spans, document)
-    classes = "src-card" + ("" if citation.verified else " unverified")
-    badge = ("" if citation.verified else
-             '<span class="badge-unverified" title="The support check found that this passage does not back '
-             'the sentence citing it">&#9888; unverified</span>')
-    title = p.title or p.source
-    details = (f'<details class="src-context"><summary>Show in document context</summary>'
-               f'<div class="ctx">{context}</div></details>') if context else ""
-    return (
-        f'<article class="{classes}" id="{anchor_id(turn, citation.n)}" tabindex="-1">'
-        f'<div class="src-head"><span class="src-n">[{int(citation.n)}]</span> '
-        f'<span class="src-title">{esc(title)}</span>{badge}</div>'
-        f'<div class="src-meta">{passage_meta(p)}</div>'
-        f'<blockquote class="src-passage">{highlight(excerpt.text, excerpt.ranges)}</blockquote>'
-        f"{details}</article>"
-    )
-
-
-def sources_section(answer: Answer, turn: int, documents: Mapping[str, str] | None = None) -> str:
-    """The sources of one answer: one card per citation, in marker order."""
-    documents = documents or {}
-    heading = "Nearest passages (not an answer)" if answer.abstained else "Sources"
-    cards = "".join(citation_card(c, turn, documents.get(c.passage.doc_id, ""))
-                    for c in sorted(answer.citations, key=lambda c: c.n))
-    if not cards:
-        cards = '<p class="muted">No passages were retrieved for this question.</p>'
-    cls = "src-turn abstained" if answer.abstained else "src-turn"
-    return (f'<section class="{cls}" data-turn="{int(turn)}">'
-            f'<div class="src-turn-head">{heading} <span class="muted">for “{esc(answer.question)}”</span></div>'
-            f"{cards}</section>")
-
-
-def sources_panel(sections: Sequence[str]) -> str:
-    """Newest answer's sources open, earlier answers' sources folded below."""
-    if not sections:
-        return ('<div class="src-panel"><p class="muted src-empty">Sources appear here: each [n] in an answer '
-                "links to the passage it quotes, with the cited sentences highlighted.</p></div>")
-    latest, older = sections[0], sections[1:]
-    folded = "".join(f'<details class="src-older"><summary>Earlier answer</summary>{s}</details>' for s in older)
-    return f'<div class="src-panel">{latest}{folded}</div>'
-
-
-def sources_pending() -> str:
-    return '<div class="src-panel"><p class="muted src-empty">Finding the passages…</p></div>'
-
-
 # --- export -----------------------------------------------------------------------------------
 
 def answer_markdown(answer: Answer) -> str:
@@ -413,87 +235,7 @@ def markdown_filename(answer: Answer) -> str:
     return f"briefing-{slug}.md"
 
 
-# --- scope and documents ----------------------------------------------------------------------
-
-def parse_date(value: str | None, label: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if not _DATE.match(value):
-        raise ValueError(f"{label} must look like YYYY-MM-DD (got “{value}”).")
-    try:
-        _dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{label} is not a real date: “{value}”.") from None
-    return value
-
-
-def scope_filters(sources: Sequence[str] | None, date_from: str | None, date_to: str | None) -> dict | None:
-    """The `filters` dict for Briefing.ask from the scope controls, or None for everything.
-    Raises ValueError with a message for the user on a malformed date."""
-    start = parse_date(date_from, "From date")
-    end = parse_date(date_to, "To date")
-    if start and end and start > end:
-        raise ValueError(f"The date range is empty: {start} is after {end}.")
-    chosen = [s for s in (sources or []) if s]
-    if not chosen and not start and not end:
-        return None
-    return {"sources": chosen, "date_from": start, "date_to": end}
-
-
-def scope_summary(sources: Sequence[str] | None, date_from: str | None, date_to: str | None, total: int) -> str:
-    """One line saying what the next question will search (HTML, escaped)."""
-    try:
-        filters = scope_filters(sources, date_from, date_to)
-    except ValueError as exc:
-        return f'<div class="scope scope-bad">&#9888; {esc(exc)}</div>'
-    if filters is None:
-        return f'<div class="scope">Searching all {total} document{"s" if total != 1 else ""}.</div>'
-    bits = []
-    n = len(filters["sources"])
-    bits.append(f"{n} of {total} documents" if n else f"all {total} documents")
-    if filters["date_from"] or filters["date_to"]:
-        bits.append(f"dated {esc(filters['date_from'] or '…')} to {esc(filters['date_to'] or '…')} "
-                    "(undated documents left out)")
-    return f'<div class="scope scope-on">Searching {", ".join(bits)}.</div>'
-
-
-def document_choice(record) -> tuple[str, str]:
-    """(label, value) for a document picker: the value is the source path used by filters."""
-    title = record.title or record.source
-    label = title if title == record.source else f"{title} — {record.source}"
-    if record.date:
-        label += f" ({record.date})"
-    return label, record.source
-
-
-def documents_table(records: Iterable) -> list[list]:
-    return [[r.title or "", r.author or "", r.date or "", int(r.chunks), r.source] for r in records]
-
-
-def documents_summary(records: Sequence, corpus: str, location: str) -> str:
-    n = len(records)
-    chunks = sum(int(r.chunks) for r in records)
-    return (f'<div class="docs-summary">{n} document{"s" if n != 1 else ""} indexed ({chunks} passages) '
-            f'in <code>{esc(location)}</code>. Uploads are saved to <code>{esc(corpus)}/uploads/</code>.</div>')
-
-
-def upload_report_html(added: Sequence[str], updated: Sequence[str], unchanged: Sequence[str],
-                       skipped: Sequence[tuple[str, str]]) -> str:
-    """What happened to each uploaded file, escaped (file names come from the user)."""
-    rows = []
-    for name in added:
-        rows.append(f'<li class="ok">&#10003; added: <code>{esc(name)}</code></li>')
-    for name in updated:
-        rows.append(f'<li class="ok">&#10003; updated (replaced an earlier upload): <code>{esc(name)}</code></li>')
-    for name in unchanged:
-        rows.append(f'<li class="muted">unchanged (already indexed): <code>{esc(name)}</code></li>')
-    for name, reason in skipped:
-        rows.append(f'<li class="bad">&#10007; skipped <code>{esc(name)}</code>: {esc(reason)}</li>')
-    if not rows:
-        return '<div class="upload-report muted">No files were uploaded.</div>'
-    return f'<div class="upload-report"><ul>{"".join(rows)}</ul></div>'
-
+# --- the page header -------------------------------------------------------------------------
 
 def header_html(mode: str, documents: int) -> str:
     return (f'<div class="app-head"><span class="app-title">Briefing chat</span>'

@@ -1,0 +1,7 @@
+"""Errors of the eval harness itself, as opposed to what it measures."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """The eval itself could not run properly (exit 2), as opposed to a missed floor (exit 1)."""
