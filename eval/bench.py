@@ -48,7 +48,7 @@ CORPUS = ROOT / "corpus"
 GOLD = ROOT / "eval" / "gold.jsonl"
 DEFAULT_OUT = ROOT / "eval" / "out" / "bench.json"
 DEFAULT_SIZES = (1000, 10000, 100000)
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 TOP_K = 8
 
 
@@ -57,6 +57,14 @@ def log(msg: str) -> None:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss: Linux carries
+    ru_maxrss over fork+exec, so a worker would report its parent's peak if that was higher."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -374,6 +382,9 @@ def build_scale_index(target: int, cache: Path, real_dir: Path, budget: float | 
     marker = folder / "complete.json"
     if marker.is_file():
         info = json.loads(marker.read_text())
+        store = Store(_settings(folder))
+        if not (store.client.get_collection(f"{store.settings.collection}-documents").metadata or {}).get("generation"):
+            store._bump_generation()  # built before generation stamps: give it one (retrieval reads it)
         return {**info, "index": str(folder), "cached": True}
     folder.mkdir(parents=True, exist_ok=True)
     store = Store(_settings(folder))
@@ -381,10 +392,10 @@ def build_scale_index(target: int, cache: Path, real_dir: Path, budget: float | 
     state = json.loads(progress_file.read_text()) if progress_file.is_file() else {"next_doc": 0, "seconds": 0.0}
     if store.count() == 0 or state["next_doc"] == 0:
         _copy_real_rows(real, store)
-    got = real.sentences.get(include=["documents", "embeddings"])
-    headings = sorted({t for t, m in zip(got["documents"], real.sentences.get(include=["metadatas"])["metadatas"])
-                       if m.get("heading") and 3 <= len(t.split()) <= 14})
-    generator = Generator(got["documents"], np.asarray(got["embeddings"], dtype=np.float32), headings)
+    got = real.sentences.get(include=["documents", "embeddings", "metadatas"])
+    rows = sorted(zip(got["ids"], got["documents"], got["embeddings"], got["metadatas"]))  # Chroma's order varies
+    headings = sorted({t for _, t, _, m in rows if m.get("heading") and 3 <= len(t.split()) <= 14})
+    generator = Generator([t for _, t, _, _ in rows], np.asarray([e for _, _, e, _ in rows], dtype=np.float32), headings)
 
     started = time.perf_counter()
     chunks = initial = store.count()
@@ -436,28 +447,26 @@ def latency_worker(index: Path, queries: int) -> dict[str, Any]:
     first_s = time.perf_counter() - started
     for q in picked[:3]:
         briefing.ask(q)
-    timings: dict[str, list[float]] = {"retrieve": [], "ask": [], "llama_index_retrieve": []}
-    for q in picked:
-        t = time.perf_counter()
-        briefing.retrieve(q)
-        timings["retrieve"].append(time.perf_counter() - t)
-    for q in picked:
-        t = time.perf_counter()
-        briefing.ask(q)
-        timings["ask"].append(time.perf_counter() - t)
     baseline = LlamaBaseline(briefing.store, briefing.embedder)
     for q in picked[:3]:
         baseline.retrieve(q)
-    for q in picked:
-        t = time.perf_counter()
-        baseline.retrieve(q)
-        timings["llama_index_retrieve"].append(time.perf_counter() - t)
+    calls = {"retrieve": briefing.retrieve, "ask": briefing.ask, "llama_index_retrieve": baseline.retrieve}
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    load_start = os.getloadavg()[0]
+    for i, q in enumerate(picked):
+        # Interleaved, in rotating order: a burst of load from other processes hits all three alike.
+        names = list(calls)
+        for name in names[i % 3:] + names[: i % 3]:
+            t = time.perf_counter()
+            calls[name](q)
+            timings[name].append(time.perf_counter() - t)
     out = {name: _summary_ms(values) for name, values in timings.items()}
     out["retrieve_vs_llama_index_p50"] = round(out["retrieve"]["p50"] / out["llama_index_retrieve"]["p50"], 2)
     out["first_retrieve_s"] = round(first_s, 3)
     out["chunks"] = briefing.store.count()
     out["sentence_rows"] = briefing.store.sentences.count()
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    out["load_average_1m"] = [round(load_start, 2), round(os.getloadavg()[0], 2)]
     return out
 
 
@@ -505,7 +514,7 @@ def render(result: dict[str, Any]) -> str:
                   f"evidence hit@5 {q['llama_index']['evidence_hit@5']:.3f}"]
     lines += ["", "Warm latency (ms, p50/p95) and peak memory per size (own process each):",
               f"  {'index':>22s} {'chunks':>7s} {'sentences':>9s} {'retrieve()':>14s} {'ask()':>14s} "
-              f"{'llama-index':>14s} {'ratio':>6s} {'peak MB':>8s}"]
+              f"{'llama-index':>14s} {'ratio':>6s} {'peak MB':>8s} {'cold s':>7s}"]
     for s in result["scales"]:
         lat = s.get("latency", {})
         label = s["label"]
@@ -515,9 +524,25 @@ def render(result: dict[str, Any]) -> str:
         cell = lambda k: f"{lat[k]['p50']:.1f}/{lat[k]['p95']:.1f}"  # noqa: E731
         lines.append(f"  {label:>22s} {lat['chunks']:>7d} {lat['sentence_rows']:>9d} {cell('retrieve'):>14s} "
                      f"{cell('ask'):>14s} {cell('llama_index_retrieve'):>14s} "
-                     f"{lat['retrieve_vs_llama_index_p50']:>6.2f} {lat['peak_rss_mb']:>8.0f}")
+                     f"{lat['retrieve_vs_llama_index_p50']:>6.2f} {lat['peak_rss_mb']:>8.0f} "
+                     f"{lat['first_retrieve_s']:>7.1f}")
     lines += ["", *[f"Note: {n}" for n in result["notes"]]]
     return "\n".join(lines)
+
+
+def build_only(sizes: list[int], cache: Path, budget: float | None) -> int:
+    from ingest.index import ingest
+
+    with tempfile.TemporaryDirectory(prefix="briefing-bench-") as work:
+        real_dir = Path(work) / "real"
+        report = ingest([CORPUS], _settings(real_dir), progress=False, log=lambda m: None)
+        if not report.ok:
+            raise SystemExit(f"bench: ingesting the corpus failed:\n{report.summary()}")
+        for size in sizes:
+            log(f"bench: {size}-chunk index ...")
+            built = build_scale_index(size, cache, real_dir, budget)
+            log(f"  {json.dumps(built)}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -534,6 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-budget", type=float, default=None,
                         help="seconds to spend building one scale index in this run; an unfinished build resumes next run")
     parser.add_argument("--no-st", action="store_true", help="skip the sentence-transformers reference")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only build (or finish building) the cached scale indexes, measure nothing")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -542,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.build_only:
+        return build_only(sizes, args.cache, args.build_budget)
     queries = args.queries or (5 if args.quick else 40)
     started = time.perf_counter()
     result: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick,
@@ -597,7 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         "Latency depends on index size and layout, not on what the vectors mean; ranking quality is measured on "
         "the real corpus only.",
         "ratio = retrieve() p50 / llama-index VectorStoreIndex retriever p50 (dense chunks only, same embedder, "
-        "same Chroma collection); retrieve() also queries sentence vectors and BM25.",
+        "same Chroma collection); retrieve() also queries sentence vectors and BM25. Timed calls are interleaved. "
+        "cold s = first retrieve() of a fresh process (opens the index, loads the model, builds BM25).",
         "Ingest embeds each distinct sentence (chunk vectors are means of sentence vectors), so it can beat "
         "embedding whole chunk texts; 'model-only' is the rate the model alone allows for that work.",
     ]

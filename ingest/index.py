@@ -11,8 +11,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingest.chunk import Chunk, chunk_document
-from ingest.load import LoadError, LoadFailure, LoadedDocument, discover, fingerprint, load_document
-from ingest.store import DocumentRecord, Rows, Store
+from ingest.load import MAX_DOCUMENT_MB, LoadError, LoadFailure, LoadedDocument, fingerprint, load_document, scan
+from ingest.metadata import CSV_NAME, metadata_table
+from ingest.store import DocumentRecord, PendingWrite, Rows, Store
 from rag.settings import Settings
 
 # Documents are embedded and committed in groups of about this many sentences, so a long run
@@ -73,6 +74,12 @@ def _rows(doc: LoadedDocument, chunks: list[Chunk], unit_vectors: dict[tuple[int
     return chunk_rows, sentence_rows, doc_vector / (np.linalg.norm(doc_vector) or 1.0)
 
 
+def _read_problem(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied (cannot read the file)"
+    return f"cannot read: {exc.strerror or exc}"
+
+
 def ingest(
     paths: Sequence[Path],
     settings: Settings,
@@ -81,50 +88,72 @@ def ingest(
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> IngestReport:
     """Index new and changed files under `paths`, drop documents whose files are gone from a
-    given folder, leave unchanged files alone (without loading the embedding model)."""
+    given folder, leave unchanged files alone (without loading the embedding model).
+
+    Every file that cannot be indexed is reported in `failed` with its reason, and the rest is
+    indexed. A document left half-written by an interrupted run is re-indexed (see ingest.store).
+    """
     started = time.perf_counter()
     store = store or Store(settings)
     report = IngestReport()
-    known = {r.source: r for r in store.document_records()}
+    max_mb = getattr(settings, "max_document_mb", MAX_DOCUMENT_MB)
+    known = {r.source: (r, pending) for r, pending in store.records_with_state()}
     seen: set[str] = set()
-    pending: list[tuple[LoadedDocument, list[Chunk], bool]] = []
-    try:
-        files = discover(paths)
-    except LoadError as exc:
-        report.failed.append(LoadFailure(str(paths), str(exc)))
-        files = []
+    pending_docs: list[tuple[LoadedDocument, list[Chunk], DocumentRecord | None]] = []
+    files, problems = scan(paths)
+    report.failed.extend(problems)
+    _check_metadata_tables(paths, files, report, log)
     for root, path in files:
         source = path.relative_to(root).as_posix()
+        if source in seen:  # documents are identified by their path inside the folder given
+            report.failed.append(LoadFailure(str(path), f"another folder given also has {source}; only the first is indexed"))
+            continue
         seen.add(source)
-        record = known.get(source)
+        record, pending = known.get(source, (None, ""))
         try:
-            if record and record.content_hash == fingerprint(path):
+            if record is not None and not pending and record.content_hash == fingerprint(path, root):
                 report.unchanged.append(source)
                 if record.root != str(root.resolve()):
                     store.update_root(record, str(root.resolve()))
                 continue
-            doc = load_document(root, path)
+            doc = load_document(root, path, max_mb)
         except LoadError as exc:
             report.failed.append(LoadFailure(source, str(exc)))
             continue
         except OSError as exc:
-            report.failed.append(LoadFailure(source, f"cannot read: {exc.strerror or exc}"))
+            report.failed.append(LoadFailure(source, _read_problem(exc)))
             continue
         chunks = chunk_document(doc, settings.chunk_words, settings.chunk_overlap_sentences)
         if not chunks:
             report.failed.append(LoadFailure(source, "no indexable text after removing page furniture"))
             continue
-        pending.append((doc, chunks, record is not None))
+        pending_docs.append((doc, chunks, record))
 
-    _embed_and_write(pending, settings, store, report, progress, log)
+    _embed_and_write(pending_docs, settings, store, report, progress, log)
 
     folders = {str(Path(p).resolve()) for p in paths if Path(p).is_dir()}
-    for source, record in known.items():
+    for source, (record, _) in known.items():
         if record.root in folders and source not in seen:
             store.delete_document(record.doc_id)
-            report.removed.append(source)
+            if record.content_hash:  # not a placeholder left by an interrupted first indexing
+                report.removed.append(source)
+    report.failed.sort(key=lambda f: f.source)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_metadata_tables(paths, files, report: IngestReport, log) -> None:
+    """An unusable metadata.csv is reported (and ignored); rows naming no file get a warning."""
+    for given in paths:
+        given = Path(given)
+        if not given.is_dir():
+            continue
+        table = metadata_table(given)
+        if table.error:
+            report.failed.append(LoadFailure(CSV_NAME, f"{table.error} (ignored)"))
+        sources = {path.relative_to(root).as_posix() for root, path in files if root == given}
+        for source in sorted((set(table.rows) | set(table.row_errors)) - sources):
+            log(f"warning: {CSV_NAME} has a row for {source}, which is not a document in {given}")
 
 
 def _embed_and_write(pending, settings: Settings, store: Store, report: IngestReport, progress, log) -> None:
@@ -147,24 +176,29 @@ def _embed_and_write(pending, settings: Settings, store: Store, report: IngestRe
             group.append(pending[i])
             size += sum(len(c.units) for c in pending[i][1])
             i += 1
-        texts, keys = [], []
+        # One embedding call for the whole group, each distinct sentence once.
+        texts: list[str] = []
+        spans: list[list[tuple[int, int]]] = []
         for doc, chunks, _ in group:
-            for unit in {(u.start, u.end): u for c in chunks for u in c.units}.values():
-                keys.append((doc.doc_id, unit.start, unit.end))
-                texts.append(unit.text)
+            distinct = {(u.start, u.end): u.text for c in chunks for u in c.units}
+            spans.append(list(distinct))
+            texts.extend(distinct.values())
         vectors = embedder.embed(texts, batch_size=settings.embed_batch_size,
                                  progress=bar.update if bar else None)
-        by_key = dict(zip(keys, vectors))
-        for doc, chunks, existed in group:
-            unit_vectors = {(s, e): v for (d, s, e), v in by_key.items() if d == doc.doc_id}
+        items, offset = [], 0
+        for (doc, chunks, previous), doc_spans in zip(group, spans):
+            unit_vectors = dict(zip(doc_spans, vectors[offset : offset + len(doc_spans)]))
+            offset += len(doc_spans)
             chunk_rows, sentence_rows, doc_vector = _rows(doc, chunks, unit_vectors)
             record = DocumentRecord(
                 doc_id=doc.doc_id, source=doc.source, root=str(doc.root.resolve()), title=doc.title,
                 date=doc.date, author=doc.author, content_hash=doc.content_hash, chunks=len(chunks),
                 page_starts=doc.page_starts,
             )
-            store.write_document(record, doc.text, chunk_rows, sentence_rows, doc_vector)
-            (report.updated if existed else report.added).append(doc.source)
+            items.append(PendingWrite(record, doc.text, chunk_rows, sentence_rows, doc_vector, previous))
+        store.write_documents(items)
+        for doc, chunks, previous in group:
+            (report.updated if previous is not None and previous.content_hash else report.added).append(doc.source)
             report.chunks_written += len(chunks)
     if bar:
         bar.close()

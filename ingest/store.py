@@ -7,11 +7,25 @@
 
 Every collection records the embedding model that built it; opening it with another model is
 refused instead of silently mixing vector spaces.
+
+Crash safety (`write_documents`): 1. the document record is marked `pending` (a new document
+gets a placeholder record that `document_records()` does not show); 2. the new version's sentences
+and chunks are written; 3. rows of every other version are deleted; 4. the record is committed
+(new hash, `pending` cleared). The previous version stays searchable until 3 and the new one is
+complete from 2 on. A kill at any point leaves a `pending` mark that the next ingest treats as
+"re-index this document", which rewrites the same ids and removes whatever a crashed run left:
+re-running converges to exactly the index a clean run builds. Deleting a document marks it the
+same way first, so a crash half-way through a removal is finished (or undone, if the file came
+back) on the next run.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import signal
+import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -21,7 +35,14 @@ from rag.errors import BriefingError
 from rag.settings import Settings
 
 _KINDS = ("chunks", "sentences", "documents")
-_WRITE_BATCH = 1000  # Chroma rejects very large single writes
+_WRITE_BATCH = 5000  # rows per write: Chroma rejects bigger ones (its limit is 5461), smaller ones are slower
+_DELETE_DOCS = 100  # documents per delete-by-filter call
+_PENDING = "pending"  # metadata key on a document record: "" or the version being written / "delete"
+_GENERATION = "generation"  # documents-collection metadata: a new random value around every change
+_PAGE = 5000  # rows per get(): one unbounded get() of ~100k rows overflows SQLite's variable limit
+# Test-only: after this many collection writes the process kills itself with SIGKILL (kill -9),
+# so tests can stop an ingest at a chosen point between two writes.
+CRASH_ENV = "BRIEFING_TEST_CRASH_AFTER"
 
 
 @dataclass(frozen=True)
@@ -73,13 +94,61 @@ def open_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
 
 
+def _server_errors(method):
+    """In server mode, a connection lost after start-up becomes a BriefingError, not a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except BriefingError:
+            raise
+        except Exception as exc:
+            if not self.settings.chroma_host or not _is_connection_error(exc):
+                raise
+            raise BriefingError(
+                f"Lost the connection to the Chroma server at {self.location} ({type(exc).__name__}: {exc}). "
+                "Check that `chroma run` is still running there."
+            ) from None
+
+    return wrapper
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    try:
+        import httpx
+
+        if isinstance(exc, httpx.TransportError):
+            return True
+    except ImportError:  # pragma: no cover - chromadb depends on httpx
+        pass
+    text = str(exc).lower()
+    return isinstance(exc, (ConnectionError, TimeoutError)) or "could not connect" in text or "connection" in text
+
+
+@dataclass
+class PendingWrite:
+    """One document version to write: what `write_documents` needs."""
+
+    record: "DocumentRecord"
+    text: str
+    chunk_rows: "Rows"
+    sentence_rows: "Rows"
+    doc_vector: np.ndarray
+    previous: "DocumentRecord | None" = None  # the record already in the index (placeholder included)
+
+
 class Store:
     def __init__(self, settings: Settings, embed_model: str | None = None):
         self.settings = settings
         self.embed_model = embed_model or settings.embed_model
         self.client = open_client(settings)
         self._collections: dict[str, Any] = {}
+        self.writes = 0  # collection writes made through this store (upsert/update/delete calls)
+        self._crash_after = int(os.environ.get(CRASH_ENV) or 0)
+        self._max_batch: int | None = None
 
+    @_server_errors
     def _collection(self, kind: str):
         if kind not in self._collections:
             name = f"{self.settings.collection}-{kind}"
@@ -116,19 +185,55 @@ class Store:
     def documents(self):
         return self._collection("documents")
 
-    # --- documents ----------------------------------------------------------------------
-    def document_records(self) -> list[DocumentRecord]:
-        got = self.documents.get(include=["metadatas"])
-        return sorted((DocumentRecord.from_metadata(m) for m in got["metadatas"]), key=lambda d: d.source)
+    def _batch_size(self) -> int:
+        if self._max_batch is None:
+            try:
+                self._max_batch = max(1, min(_WRITE_BATCH, int(self.client.get_max_batch_size())))
+            except Exception:  # an older server without the endpoint
+                self._max_batch = 1000
+        return self._max_batch
 
+    def _wrote(self) -> None:
+        self.writes += 1
+        if self._crash_after and self.writes >= self._crash_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    # --- documents ----------------------------------------------------------------------
+    @_server_errors
+    def records_with_state(self) -> list[tuple[DocumentRecord, str]]:
+        """Every document record with its pending mark ("" when committed), placeholders of
+        documents whose first version was never committed included. For ingest."""
+        got = _get_all(self.documents, include=["metadatas"])
+        out = [(DocumentRecord.from_metadata(m), str(m.get(_PENDING) or "")) for m in got["metadatas"]]
+        return sorted(out, key=lambda item: item[0].source)
+
+    def document_records(self) -> list[DocumentRecord]:
+        """Committed documents (a document being re-indexed shows its previous version)."""
+        return [r for r, _ in self.records_with_state() if r.content_hash]
+
+    @_server_errors
     def document_text(self, doc_id: str) -> str:
         got = self.documents.get(ids=[doc_id], include=["documents"])
         return got["documents"][0] if got["documents"] else ""
 
+    @_server_errors
     def fingerprint(self) -> str:
-        """Changes whenever any document is added, changed or removed (keys derived caches)."""
+        """Changes whenever any document is added, changed or removed (keys derived caches).
+
+        Every write bumps a generation stamp in the documents collection's metadata (before and
+        after it, so even a crashed write shows), which costs one small request to read however
+        big the index is. Indexes written before stamps existed fall back to hashing all records."""
+        self.documents  # created with the model check if needed
+        name = f"{self.settings.collection}-documents"
+        meta = self.client.get_collection(name, embedding_function=None).metadata or {}
+        if meta.get(_GENERATION):
+            return str(meta[_GENERATION])
         records = self.document_records()
         return str(hash(tuple((r.doc_id, r.content_hash) for r in records)))
+
+    def _bump_generation(self) -> None:
+        self.documents.modify(metadata={"embed_model": self.embed_model, _GENERATION: uuid.uuid4().hex})
+        self._wrote()
 
     # --- writes -------------------------------------------------------------------------
     def write_document(
@@ -138,43 +243,110 @@ class Store:
         chunk_rows: "Rows",
         sentence_rows: "Rows",
         doc_vector: np.ndarray,
+        previous: DocumentRecord | None = None,
     ) -> None:
-        """New version's chunks first, then the old versions' removal, then the commit record:
-        a crash at any point leaves the previous version or the new one searchable, and a re-run
-        rewrites the same ids."""
-        for collection, rows in ((self.sentences, sentence_rows), (self.chunks, chunk_rows)):
-            for i in range(0, len(rows.ids), _WRITE_BATCH):
-                batch = slice(i, i + _WRITE_BATCH)
-                collection.upsert(
-                    ids=rows.ids[batch],
-                    embeddings=rows.vectors[batch],
-                    documents=rows.texts[batch],
-                    metadatas=rows.metadatas[batch],
-                )
-        self._delete_versions(record.doc_id, keep=record.content_hash)
+        """Write one document version (see `write_documents`)."""
+        if previous is None:
+            previous = next((r for r, _ in self.records_with_state() if r.doc_id == record.doc_id), None)
+        self.write_documents([PendingWrite(record, text, chunk_rows, sentence_rows, doc_vector, previous)])
+
+    @_server_errors
+    def write_documents(self, items: Sequence[PendingWrite]) -> None:
+        """Write new versions of several documents with a handful of batched calls, in the
+        crash-safe order described in the module docstring."""
+        if not items:
+            return
+        self._bump_generation()
+        # 1. intent
+        existing = [it for it in items if it.previous is not None]
+        fresh = [it for it in items if it.previous is None]
+        if existing:
+            self.documents.update(
+                ids=[it.record.doc_id for it in existing],
+                metadatas=[{**it.previous.to_metadata(), _PENDING: it.record.content_hash} for it in existing],
+            )
+            self._wrote()
+        if fresh:
+            self.documents.upsert(
+                ids=[it.record.doc_id for it in fresh],
+                embeddings=np.stack([it.doc_vector for it in fresh]),
+                documents=[""] * len(fresh),
+                metadatas=[{**it.record.to_metadata(), "content_hash": "", "chunks": 0,
+                            _PENDING: it.record.content_hash} for it in fresh],
+            )
+            self._wrote()
+        # 2. the new version's rows, sentences first (a chunk is only found once its sentences exist)
+        for collection, attr in ((self.sentences, "sentence_rows"), (self.chunks, "chunk_rows")):
+            ids: list[str] = []
+            texts: list[str] = []
+            metas: list[dict[str, Any]] = []
+            vectors = []
+            for it in items:
+                rows: Rows = getattr(it, attr)
+                ids += rows.ids
+                texts += rows.texts
+                metas += rows.metadatas
+                if len(rows.ids):
+                    vectors.append(np.asarray(rows.vectors, dtype=np.float32))
+            if not ids:
+                continue
+            matrix = np.concatenate(vectors)
+            step = self._batch_size()
+            for i in range(0, len(ids), step):
+                batch = slice(i, i + step)
+                collection.upsert(ids=ids[batch], embeddings=matrix[batch], documents=texts[batch],
+                                  metadatas=metas[batch])
+                self._wrote()
+        # 3. every other version of these documents (a brand-new one has none)
+        self._delete_rows([(it.record.doc_id, it.record.content_hash) for it in existing])
+        # 4. commit
         self.documents.upsert(
-            ids=[record.doc_id], embeddings=doc_vector[None, :], documents=[text], metadatas=[record.to_metadata()]
+            ids=[it.record.doc_id for it in items],
+            embeddings=np.stack([it.doc_vector for it in items]),
+            documents=[it.text for it in items],
+            metadatas=[{**it.record.to_metadata(), _PENDING: ""} for it in items],
         )
+        self._wrote()
+        self._bump_generation()
 
+    @_server_errors
     def delete_document(self, doc_id: str) -> None:
-        self._delete_versions(doc_id, keep=None)
+        got = self.documents.get(ids=[doc_id], include=["metadatas"])
+        self._bump_generation()
+        if got["ids"]:
+            self.documents.update(ids=[doc_id], metadatas=[{**got["metadatas"][0], _PENDING: "delete"}])
+            self._wrote()
+        self._delete_rows([(doc_id, None)])
         self.documents.delete(ids=[doc_id])
+        self._wrote()
+        self._bump_generation()
 
-    def _delete_versions(self, doc_id: str, keep: str | None) -> None:
-        where: dict[str, Any] = {"doc_id": doc_id}
-        if keep is not None:
-            where = {"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep}}]}
-        for collection in (self.chunks, self.sentences):
-            collection.delete(where=where)
+    def _delete_rows(self, versions: Sequence[tuple[str, str | None]]) -> None:
+        """Rows of the given documents, except those of the version to keep (None: all rows)."""
+        for i in range(0, len(versions), _DELETE_DOCS):
+            clauses: list[dict[str, Any]] = []
+            for doc_id, keep in versions[i : i + _DELETE_DOCS]:
+                if keep is None:
+                    clauses.append({"doc_id": doc_id})
+                else:
+                    clauses.append({"$and": [{"doc_id": doc_id}, {"content_hash": {"$ne": keep}}]})
+            where = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+            for collection in (self.chunks, self.sentences):
+                collection.delete(where=where)
+                self._wrote()
 
+    @_server_errors
     def update_root(self, record: DocumentRecord, root: str) -> None:
-        self.documents.update(ids=[record.doc_id], metadatas=[{**record.to_metadata(), "root": root}])
+        self.documents.update(ids=[record.doc_id], metadatas=[{**record.to_metadata(), "root": root, _PENDING: ""}])
+        self._wrote()
 
     # --- reads for retrieval ------------------------------------------------------------
+    @_server_errors
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        got = self.chunks.get(include=["documents", "metadatas"])
+        got = _get_all(self.chunks, include=["documents", "metadatas"])
         return got["ids"], got["documents"], got["metadatas"]
 
+    @_server_errors
     def query(self, kind: str, vector: np.ndarray, n: int, where: dict | None = None) -> tuple[list[str], list[float], list[dict]]:
         collection = self._collection(kind)
         count = collection.count()
@@ -186,22 +358,41 @@ class Store:
         similarities = [1.0 - d for d in got["distances"][0]]
         return got["ids"][0], similarities, got["metadatas"][0]
 
+    @_server_errors
     def get_chunks(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         if not ids:
             return {}
         got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
         return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
+    @_server_errors
     def sentences_of(self, chunk_ids: Iterable[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
         chunk_ids = list(chunk_ids)
         if not chunk_ids:
             return [], np.zeros((0, 0), dtype=np.float32)
         got = self.sentences.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
+        if not got["ids"]:  # e.g. the chunks were replaced by a concurrent ingest
+            return [], np.zeros((0, 0), dtype=np.float32)
         metas = [dict(m, text=t) for t, m in zip(got["documents"], got["metadatas"])]
         return metas, np.asarray(got["embeddings"], dtype=np.float32)
 
+    @_server_errors
     def count(self) -> int:
         return self.chunks.count()
+
+
+def _get_all(collection, include: list[str], **kwargs) -> dict[str, list]:
+    """collection.get() of every row, page by page."""
+    out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=_PAGE, offset=offset, **kwargs)
+        out["ids"] += got["ids"]
+        for key in include:
+            out[key] += list(got[key]) if got[key] is not None else []
+        if len(got["ids"]) < _PAGE:
+            return out
+        offset += _PAGE
 
 
 @dataclass
