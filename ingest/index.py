@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingest.chunk import Chunk, chunk_document
-from ingest.load import MAX_DOCUMENT_MB, LoadError, LoadFailure, LoadedDocument, fingerprint, load_document, scan
+from ingest.load import LoadError, LoadFailure, LoadedDocument, fingerprint, load_document, scan
 from ingest.metadata import CSV_NAME, metadata_table
 from ingest.store import DocumentRecord, PendingWrite, Rows, Store
 from rag.settings import Settings
@@ -96,7 +96,7 @@ def ingest(
     started = time.perf_counter()
     store = store or Store(settings)
     report = IngestReport()
-    max_mb = getattr(settings, "max_document_mb", MAX_DOCUMENT_MB)
+    max_mb = settings.max_document_mb
     known = {r.source: (r, pending) for r, pending in store.records_with_state()}
     seen: set[str] = set()
     pending_docs: list[tuple[LoadedDocument, list[Chunk], DocumentRecord | None]] = []

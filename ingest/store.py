@@ -347,6 +347,17 @@ class Store:
         return got["ids"], got["documents"], got["metadatas"]
 
     @_server_errors
+    def all_rows(self, kind: str) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
+        """Every row of `chunks` or `sentences` with its vector, for an in-memory copy."""
+        got = _get_all(self._collection(kind), include=["documents", "metadatas", "embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+        return got["ids"], got["documents"], got["metadatas"], vectors
+
+    @_server_errors
+    def row_count(self, kind: str) -> int:
+        return self._collection(kind).count()
+
+    @_server_errors
     def query(self, kind: str, vector: np.ndarray, n: int, where: dict | None = None) -> tuple[list[str], list[float], list[dict]]:
         collection = self._collection(kind)
         count = collection.count()

@@ -28,7 +28,7 @@ def answer_question(
         standalone = condense_question(briefing, question, history)
         condense_seconds = time.perf_counter() - t0
     retrieval = briefing.retriever.retrieve(standalone, settings.top_k, filters)
-    evidence = gather(retrieval, briefing.store, briefing.retriever.bm25())
+    evidence = gather(retrieval, briefing.retriever.snapshot())
     timings = dict(retrieval.timings)
     if condense_seconds is not None:
         timings["condense"] = condense_seconds

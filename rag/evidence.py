@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.store import Store
 from rag.bm25 import BM25Index
 from rag.lexical import terms
 from rag.question import (
@@ -25,6 +24,7 @@ from rag.question import (
     negates,
 )
 from rag.retrieve import Retrieval
+from rag.snapshot import CorpusSnapshot
 from rag.types import Passage
 
 # Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); see README "Abstention".
@@ -80,14 +80,15 @@ def quoted_phrases(question: str) -> list[str]:
     return [_fold(p) for p in re.findall(r'["“]([^"”]{3,80})["”]', question)]
 
 
-def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
+def gather(retrieval: Retrieval, snapshot: CorpusSnapshot) -> Evidence:
     profile = analyze(retrieval.question)
     passages = retrieval.passages
     if not passages:
         return Evidence(profile, passages, [], abstain=True, reason="nothing in the selected documents matches")
     top = passages[:_PASSAGES_FOR_EVIDENCE]
     rank_of = {p.chunk_id: i for i, p in enumerate(top)}
-    metas, vectors = store.sentences_of(rank_of)
+    bm25 = snapshot.bm25
+    metas, vectors = snapshot.sentences_of(rank_of)
     question_terms = list(profile.terms)
     phrases = quoted_phrases(profile.text)
     named = set(retrieval.named_docs)
@@ -98,7 +99,7 @@ def gather(retrieval: Retrieval, store: Store, bm25: BM25Index) -> Evidence:
         if meta.get("heading") or len(meta["text"].split()) < _MIN_WORDS:
             continue
         rank = rank_of[meta["chunk_id"]]
-        lexical = lexical_coverage(question_terms, meta["text"], bm25)
+        lexical = bm25.coverage(question_terms, snapshot.sentence_terms(meta))
         type_match = matches_type(profile.answer_type, meta["text"])
         score = (
             SIM_WEIGHT * float(sim)

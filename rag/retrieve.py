@@ -19,6 +19,7 @@ from rag.errors import BriefingError
 from rag.lexical import terms
 from rag.question import analyze, canonical
 from rag.settings import Settings
+from rag.snapshot import CorpusSnapshot
 from rag.types import Passage
 
 _RRF_K = 60
@@ -89,7 +90,8 @@ class Retriever:
         self.settings = settings
         self.store = store
         self.embed_query = embed_query
-        self._bm25: BM25Index | None = None
+        self._snapshot: CorpusSnapshot | None = None
+        self._records: list = []
         self._doc_terms: dict[str, set[str]] = {}
         self._fingerprint: str | None = None
         self._checked_at = 0.0
@@ -99,24 +101,33 @@ class Retriever:
         self._checked_at = 0.0
         self._fingerprint = None
 
-    def bm25(self) -> BM25Index:
+    def snapshot(self) -> CorpusSnapshot:
+        """The in-memory view of the corpus, rebuilt when the index's fingerprint changes
+        (checked at most every couple of seconds)."""
         now = time.monotonic()
-        if self._bm25 is None or now - self._checked_at > _FINGERPRINT_TTL:
+        if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
             fingerprint = self.store.fingerprint()
-            if fingerprint != self._fingerprint or self._bm25 is None:
-                self._bm25 = BM25Index(*self.store.all_chunks())
+            if fingerprint != self._fingerprint or self._snapshot is None:
+                self._snapshot = CorpusSnapshot(self.store, self.settings.memory_index_rows)
+                self._records = self.store.document_records()
                 self._doc_terms = {
                     r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
-                    for r in self.store.document_records()
+                    for r in self._records
                 }
                 self._fingerprint = fingerprint
             self._checked_at = now
-        return self._bm25
+        return self._snapshot
+
+    def bm25(self) -> BM25Index:
+        return self.snapshot().bm25
+
+    def sentences_of(self, chunk_ids) -> tuple[list[dict[str, Any]], np.ndarray]:
+        return self.snapshot().sentences_of(chunk_ids)
 
     def named_docs(self, question: str) -> tuple[str, ...]:
         """Documents the question points at by a name only they carry (author, publisher in the
         file name, a title word): "according to the Asan brief", "in the Korea Herald"."""
-        self.bm25()
+        self.snapshot()
         names = set(analyze(question).entities)
         owners: dict[str, set[str]] = {}
         for doc_id, doc_terms in self._doc_terms.items():
@@ -127,7 +138,8 @@ class Retriever:
     def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
         if filters is None:
             return None
-        return {r.doc_id for r in self.store.document_records() if filters.allows(r.source, r.date)}
+        self.snapshot()
+        return {r.doc_id for r in self._records if filters.allows(r.source, r.date)}
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> Retrieval:
         k = k or self.settings.top_k
@@ -138,11 +150,11 @@ class Retriever:
         allowed = self._allowed_docs(Filters.coerce(filters))
         if allowed is not None and not allowed:
             return Retrieval(question, vector, [], timings)
-        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        snapshot = self.snapshot()
 
         t0 = time.perf_counter()
-        chunk_ids, chunk_sims, _ = self.store.query("chunks", vector, _CANDIDATES, where)
-        sent_ids, sent_sims, sent_metas = self.store.query("sentences", vector, _CANDIDATES * 2, where)
+        chunk_ids, _, _ = snapshot.dense("chunks", vector, _CANDIDATES, allowed)
+        _, sent_sims, sent_metas = snapshot.dense("sentences", vector, _CANDIDATES * 2, allowed)
         best_sentence: dict[str, float] = {}
         for sim, meta in zip(sent_sims, sent_metas):
             best_sentence[meta["chunk_id"]] = max(sim, best_sentence.get(meta["chunk_id"], -1.0))
@@ -150,7 +162,7 @@ class Retriever:
         timings["dense"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        index = self.bm25()
+        index = snapshot.bm25
         lexical_ranked = [index.ids[row] for row, _ in index.search(question, _CANDIDATES, allowed)]
         timings["bm25"] = time.perf_counter() - t0
 
@@ -161,13 +173,13 @@ class Retriever:
         candidates = sorted(fused, key=fused.get, reverse=True)[:max(_RERANKED, k)]
         t0 = time.perf_counter()
         named = self.named_docs(question)
-        scores = self._rerank(question, vector, candidates, fused, index)
+        scores = self._rerank(question, vector, candidates, fused, snapshot)
         if named:
             owner = {cid: self.store_doc(cid) for cid in candidates}
             scores = {cid: score + (0.08 if owner[cid] in named else 0.0) for cid, score in scores.items()}
         timings["rerank"] = time.perf_counter() - t0
         top = sorted(candidates, key=scores.get, reverse=True)[:k]
-        stored = self.store.get_chunks(top)
+        stored = snapshot.get_chunks(top)
         passages = [passage_from(cid, *stored[cid], scores[cid]) for cid in top if cid in stored]
         return Retrieval(question, vector, passages, timings, named)
 
@@ -177,17 +189,18 @@ class Retriever:
         return chunk_id.split(":", 1)[0]
 
     def _rerank(self, question: str, vector: np.ndarray, candidates: list[str], fused: dict[str, float],
-                index: BM25Index) -> dict[str, float]:
+                snapshot: CorpusSnapshot) -> dict[str, float]:
         """Rank fusion rewards being decent on every signal; a passage whose single sentence
         answers the question can lose that way. Re-score each candidate on its best sentence
         (meaning plus term coverage) and its overall term coverage; fusion breaks ties."""
         question_terms = [canonical(t) for t in terms(question)]
-        metas, vectors = self.store.sentences_of(candidates)
+        index = snapshot.bm25
+        metas, vectors = snapshot.sentences_of(candidates)
         sims = vectors @ vector if len(metas) else np.zeros(0)
         best: dict[str, float] = {}
         chunk_terms: dict[str, set[str]] = {cid: set() for cid in candidates}
         for meta, sim in zip(metas, sims):
-            sentence_terms = {canonical(t) for t in terms(meta["text"])}
+            sentence_terms = snapshot.sentence_terms(meta)
             chunk_terms[meta["chunk_id"]] |= sentence_terms
             score = 0.6 * float(sim) + 0.4 * index.coverage(question_terms, sentence_terms)
             best[meta["chunk_id"]] = max(score, best.get(meta["chunk_id"], 0.0))

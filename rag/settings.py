@@ -31,9 +31,17 @@ class Settings(BaseSettings):
     chunk_words: int = Field(180, description="Target chunk size in words (chunks end on sentence boundaries).")
     chunk_overlap_sentences: int = Field(1, description="Sentences shared between consecutive chunks.")
     embed_batch_size: int = Field(64, description="Texts per embedding batch.")
+    max_document_mb: float = Field(
+        10, description="Most text indexed from one document, in MB; bigger files are reported, not indexed."
+    )
 
     # --- retrieval and answering ----------------------------------------------------------
     top_k: int = Field(8, description="Passages returned by retrieve() and used by ask().")
+    memory_index_rows: int = Field(
+        200_000,
+        description="Up to this many indexed sentences, retrieval keeps all vectors in memory "
+        "(fastest); beyond it, it queries Chroma's vector index.",
+    )
     answer_mode: Literal["auto", "extractive", "llm"] = Field(
         "auto", description="auto = LLM when an API key or base URL is configured, else extractive."
     )

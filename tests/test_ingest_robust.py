@@ -306,14 +306,11 @@ def test_a_file_turning_bad_is_reported_and_the_others_indexed(indexed):
 
 
 def test_document_limit_is_configurable(tmp_path, monkeypatch):
-    """max_document_mb (Settings field when present; ingest.load.MAX_DOCUMENT_MB otherwise)."""
-    import ingest.index as index_module
-
+    """Settings.max_document_mb (BRIEFING_MAX_DOCUMENT_MB) bounds the text indexed per document."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     (folder / "big.txt").write_text("Big note\n\n" + "The committee met again and agreed on nothing. " * 3000)
-    monkeypatch.setattr(index_module, "MAX_DOCUMENT_MB", 0.05)
-    report = ingest([folder], _settings(tmp_path), progress=False)
+    report = ingest([folder], _settings(tmp_path).model_copy(update={"max_document_mb": 0.05}), progress=False)
     assert [f.source for f in report.failed] == ["big.txt"]
     assert "too large" in report.failed[0].reason and "0.05 MB" in report.failed[0].reason
 
