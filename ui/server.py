@@ -63,11 +63,15 @@ def launch(settings: Settings | None = None, **launch_kwargs):
         print(report.summary(), flush=True)
     app = build_app(settings, briefing)
 
-    def warm_up():  # load the embedding model and BM25 while the page loads
+    def warm_up():  # load the embedding model, BM25 and (in LLM mode) the LLM client while the page loads
         try:
             if briefing.store.count():
                 briefing.retriever.bm25()
                 briefing.embedder.embed_query("warm up")
+            if settings.resolved_answer_mode == "llm":
+                from rag.llm import make_llm
+
+                make_llm(settings)  # importing llama-index's client alone takes seconds
         except Exception:
             log.exception("warm-up failed")
 
