@@ -76,6 +76,7 @@ def test_coalition_article_has_a_title_only():
     ("2025-10", "2025-10"),
     ("October 2025", "2025-10"),
     ("2025", "2025"),
+    ("2025-11-03T08:00:00+00:00", "2025-11-03"),
 ])
 def test_override_dates_are_normalised_to_iso(given, expected):
     assert override_date(given) == expected
