@@ -217,9 +217,20 @@ def test_abstention_looks_different_and_shows_nearest_passages(page):
 
 def test_scope_filter_restricts_retrieval(page):
     page.locator("#scope").get_by_text("Scope: documents and dates").click()
-    page.locator("#date-from textarea, #date-from input").first.fill("2030-01-01")
-    page.locator("#date-from textarea, #date-from input").first.press("Tab")
-    page.wait_for_function("() => document.querySelector('#scope-note').innerText.includes('dated 2030-01-01')")
+    date_from = page.locator("#date-from textarea, #date-from input").first
+    date_from.wait_for(state="visible")
+    note_updated = "() => document.querySelector('#scope-note').innerText.includes('dated 2030-01-01')"
+    # The accordion animates open; a value typed before it settles can miss the change event.
+    for attempt in range(3):
+        date_from.fill("2030-01-01")
+        date_from.press("Tab")
+        try:
+            page.wait_for_function(note_updated, timeout=10_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            date_from.fill("")
     answer = ask(page, "What does FOIP stand for?")
     assert answer.locator(".abstain").count() == 1 or answer.locator(".error").count() == 1
     shot(page, "04-scope-filter.png")
