@@ -24,7 +24,7 @@ from rag.question import (
     negates,
 )
 from rag.retrieve import Retrieval
-from rag.snapshot import CorpusSnapshot
+from rag.snapshot import CorpusSnapshot, term_set
 from rag.types import Passage
 
 # Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); see README "Abstention".
@@ -68,7 +68,7 @@ class Evidence:
 
 def lexical_coverage(question_terms: list[str], text: str, bm25: BM25Index) -> float:
     """Share of the question's (idf-weighted) content terms that `text` contains."""
-    return bm25.coverage(question_terms, {canonical(t) for t in terms(text)})
+    return bm25.coverage(question_terms, term_set(text))
 
 
 def _fold(text: str) -> str:
