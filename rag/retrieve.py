@@ -108,7 +108,7 @@ class Retriever:
         if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
             fingerprint = self.store.fingerprint()
             if fingerprint != self._fingerprint or self._snapshot is None:
-                self._snapshot = CorpusSnapshot(self.store, self.settings.memory_index_rows)
+                self._snapshot = self._build_snapshot()
                 self._records = self.store.document_records()
                 self._doc_terms = {
                     r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
@@ -117,6 +117,18 @@ class Retriever:
                 self._fingerprint = fingerprint
             self._checked_at = now
         return self._snapshot
+
+    def _build_snapshot(self) -> CorpusSnapshot:
+        """A concurrent ingest can delete rows between Chroma's id listing and its fetch
+        ("Error finding id"); reading again gives a consistent copy."""
+        for attempt in range(3):
+            try:
+                return CorpusSnapshot(self.store, self.settings.memory_index_rows)
+            except Exception as exc:  # chromadb raises its own InternalError here
+                if attempt == 2 or "finding id" not in str(exc):
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")
 
     def bm25(self) -> BM25Index:
         return self.snapshot().bm25
