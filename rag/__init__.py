@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from rag.errors import BriefingError
-from rag.settings import Settings
-from rag.types import Answer, Citation, Passage, Span
+from rag.base.errors import BriefingError
+from rag.base.settings import Settings
+from rag.base.types import Answer, Citation, Passage, Span
 
 __all__ = ["ask", "ask_stream", "retrieve", "Answer", "Citation", "Passage", "Span", "Settings", "BriefingError"]
 
@@ -35,8 +35,8 @@ def _pipeline(settings: Settings | None):
     return _default
 
 
-def retrieve(question: str, k: int = 8, filters: Any = None, settings: Settings | None = None) -> list[Passage]:
-    """Passages for `question`, best first. `filters`: {"sources": [...], "date_from": "YYYY-MM-DD", "date_to": ...}."""
+def retrieve(question: str, k: int | None = None, filters: Any = None, settings: Settings | None = None) -> list[Passage]:
+    """Passages for `question`, best first (`k` defaults to Settings.top_k, BRIEFING_TOP_K). `filters`: {"sources": [...], "date_from": "YYYY-MM-DD", "date_to": ...}."""
     return _pipeline(settings).retrieve(question, k, filters)
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from rag.lexical import terms
+from rag.base.text import terms
 
 
 class BM25Index:

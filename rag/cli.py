@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from rag.errors import BriefingError
-from rag.settings import Settings
+from rag.base.errors import BriefingError
+from rag.base.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -43,7 +43,7 @@ def format_sources(answer) -> str:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.pipeline import Briefing
-    from rag.types import Answer
+    from rag.base.types import Answer
 
     briefing = Briefing(_settings(args))
     filters = {"sources": args.source} if args.source else None
@@ -94,7 +94,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="briefing", description="Ask questions about briefing documents, with cited passages.")
+    parser = argparse.ArgumentParser(prog="briefing", description="Ask questions about briefing documents, with cited passages.",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, help="index folder (default: $BRIEFING_DATA_DIR or .briefing)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -132,22 +133,41 @@ def _delegate(module: str, args: argparse.Namespace) -> int:
     return importlib.import_module(module).main(args.rest)
 
 
+def _command_index(argv: list[str]) -> int | None:
+    """Where the sub-command stands: the first word that is not a global option (or its value)."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--data-dir":
+            i += 2
+        elif token.startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
+
+
+EXIT_CODES = """exit codes: 0 done; 1 some files could not be indexed, or an eval floor was missed;
+2 bad input (question, filter, file, override) or an eval harness error; 3 the index cannot be
+used; 4 a setting cannot work; 5 the LLM failed where no fallback applies; 130 interrupted."""
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # eval/bench own their options: hand everything after the sub-command over untouched.
-    for i, token in enumerate(argv):
-        if token in ("eval", "bench"):
-            args = parser.parse_args(argv[: i + 1])
-            args.rest = argv[i + 1:]
-            break
+    # eval/bench own their options: hand everything after the sub-command over untouched. Only
+    # the sub-command position counts: in `briefing ingest eval corpus`, "eval" is a folder.
+    at = _command_index(argv)
+    if at is not None and argv[at] in ("eval", "bench"):
+        args = parser.parse_args(argv[: at + 1])
+        args.rest = argv[at + 1:]
     else:
         args = parser.parse_args(argv)
     try:
         return args.func(args)
     except BriefingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -13,12 +13,15 @@ gets the key terms of the previous question(s) appended in parentheses.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
-from rag.lexical import STOPWORDS
+from rag.base.errors import LLMError
+from rag.base.lexicon import load_words
+from rag.base.markers import strip_markers
+from rag.base.text import STOPWORDS
 
-if TYPE_CHECKING:  # pragma: no cover
-    from rag.pipeline import Briefing
+from rag.chat import ChatClient
+from rag.prompts import fill, load_prompt
 
 HISTORY_TURNS = 3  # most recent exchanges shown to the model
 ANSWER_CHARS = 400  # of each earlier answer shown to the model (enough to resolve "she", "that plan")
@@ -32,9 +35,7 @@ _ANAPHORA = re.compile(
 _CONTINUATION = re.compile(
     r"^\s*(and|but|also|so|then|or|what about|how about|what else|why( not)?\??$|how so|same for|and what|anything else)\b",
     re.I)
-_QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "whose", "does", "did", "do",
-                   "is", "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "say",
-                   "said", "think", "thinks", "about", "else", "also"}
+_QUESTION_WORDS = load_words("question_words.txt")
 
 
 def normalize_history(history: Iterable[Any] | None) -> list[tuple[str, str]]:
@@ -111,8 +112,6 @@ def _offline(question: str, turns: list[tuple[str, str]]) -> str:
 
 
 def _format_history(turns: list[tuple[str, str]]) -> str:
-    from rag.markers import strip_markers
-
     recent = turns[-2 * HISTORY_TURNS:]
     lines = []
     for role, text in recent:
@@ -135,22 +134,27 @@ def _clean(reply: str, question: str, limit: int) -> str:
     return text
 
 
-def condense_question(briefing: "Briefing", question: str, history: Iterable[Any] | None) -> str:
-    """A standalone version of `question` given the conversation so far (unchanged without history)."""
-    turns = normalize_history(history)
-    if not any(role == "user" for role, _ in turns):
-        return question
-    settings = briefing.settings
-    if settings.resolved_answer_mode == "llm" and settings.llm_configured:
-        try:
-            from rag.llm import complete, fill, load_prompt
+class Condenser:
+    """Makes follow-ups standalone: with `client` (LLM mode) the model rewrites the question,
+    otherwise, or when that request fails, the offline rule applies."""
 
-            prompt = fill(load_prompt("condense.txt"), history=_format_history(turns), question=question)
-            reply = complete(settings, [{"role": "user", "content": prompt}], CONDENSE_MAX_TOKENS,
-                             min(settings.llm_timeout, CONDENSE_TIMEOUT_CAP))
-            standalone = _clean(reply, question, settings.max_question_chars)
-            if standalone:
-                return standalone
-        except Exception:  # noqa: BLE001 - the offline rule is always there
-            pass
-    return _offline(question, turns)
+    def __init__(self, client: ChatClient | None = None, max_chars: int = 1000, timeout: float = CONDENSE_TIMEOUT_CAP):
+        self.client = client
+        self.max_chars = max_chars
+        self.timeout = min(timeout, CONDENSE_TIMEOUT_CAP)
+
+    def condense(self, question: str, history: Iterable[Any] | None) -> str:
+        """A standalone version of `question` given the conversation so far (unchanged without history)."""
+        turns = normalize_history(history)
+        if not any(role == "user" for role, _ in turns):
+            return question
+        if self.client is not None:
+            try:
+                prompt = fill(load_prompt("condense.txt"), history=_format_history(turns), question=question)
+                reply = self.client.complete([{"role": "user", "content": prompt}], CONDENSE_MAX_TOKENS, self.timeout)
+                standalone = _clean(reply, question, self.max_chars)
+                if standalone:
+                    return standalone
+            except LLMError:  # the offline rule is always there
+                pass
+        return _offline(question, turns)

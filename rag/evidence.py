@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.bm25 import BM25Index
-from rag.lexical import terms
+from rag.base.text import terms
 from rag.question import (
     QuestionProfile,
     analyze,
@@ -25,9 +25,10 @@ from rag.question import (
 )
 from rag.retrieve import Retrieval
 from rag.snapshot import CorpusSnapshot, term_set
-from rag.types import Passage
+from rag.base.types import Passage
 
-# Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); see README "Abstention".
+# Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); README "How it works" says
+# when the answer abstains.
 SIM_FLOOR = 0.30  # below this cosine, a sentence is not about the question...
 LEXICAL_FLOOR = 0.50  # ...unless it shares at least this (idf-weighted) share of its terms
 TYPE_WINDOW = 0.08  # an answer of the asked type must score within this of the best sentence...

@@ -8,12 +8,13 @@ reader can follow.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import numpy as np
 
 from rag.evidence import Evidence, ScoredSentence
-from rag.lexical import terms
-from rag.types import Answer, Citation, Passage, Span
+from rag.base.text import terms
+from rag.base.types import Answer, Citation, Passage, Span
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950
@@ -142,3 +143,17 @@ def extractive_answer(evidence: Evidence, question: str, max_sentences: int = 4)
         text += f"\n\nNote: the retrieved passages do not mention {missing}; the answer above may be partial."
     return Answer(question=question, text=text, citations=citations, passages=tuple(evidence.passages),
                   mode="extractive")
+
+
+class ExtractiveAnswerer:
+    """The offline answerer: quotes the best evidence sentences, each with its citation."""
+
+    mode = "extractive"
+
+    def __init__(self, max_sentences: int = 4):
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, evidence: Evidence) -> Iterator[str | Answer]:
+        answer = extractive_answer(evidence, question, self.max_sentences)
+        yield answer.text
+        yield answer

@@ -1,46 +1,114 @@
-"""`Briefing`: one configured pipeline (index, embedder, retriever, answerer), loaded lazily and
-reused across questions. Scripts use `rag.ask`/`rag.retrieve`, which share a default instance.
+"""`Briefing`: the composition root of the read side. It owns one configured pipeline (index,
+embedder, retriever, condenser, answerer) and runs a question through it:
+
+    question -> condense (follow-ups only) -> retrieve -> evidence -> abstain, or Answerer -> Answer
+
+Every part can be passed in (tests and the UI inject theirs through the constructor); the ones
+not given are built from `settings` on first use, so `Briefing(settings)` is cheap and the model
+loads only when a question needs it. Scripts use `rag.ask` / `rag.retrieve`, which share one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
-from functools import cached_property
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from rag.errors import BriefingError
-from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.answerer import Answerer
+from rag.base.errors import InputError, StoreError
+from rag.base.settings import Settings
+from rag.base.types import Answer, Passage
+from rag.chat import ChatClient, OpenAIChat
+from rag.condense import Condenser
+from rag.evidence import gather
+from rag.extractive import ExtractiveAnswerer, abstention
+from rag.retrieve import Retriever
+
+_UNSET: Any = object()
 
 
 class Briefing:
-    def __init__(self, settings: Settings | None = None):
+    def __init__(self, settings: Settings | None = None, *, store=None, embedder=None,
+                 retriever: Retriever | None = None, chat: ChatClient | None = _UNSET,
+                 answerer: Answerer | None = None, condenser: Condenser | None = None):
         self.settings = settings or Settings()
+        self._parts: dict[str, Any] = {"store": store, "embedder": embedder, "retriever": retriever,
+                                       "answerer": answerer, "condenser": condenser}
+        if chat is not _UNSET:
+            self._parts["chat"] = chat
+        self._lock = threading.RLock()  # concurrent first questions build each part once
 
-    @cached_property
+    def _part(self, name: str, build: Callable[[], Any]) -> Any:
+        if self._parts.get(name) is None:
+            with self._lock:
+                if self._parts.get(name) is None:
+                    self._parts[name] = build()
+        return self._parts[name]
+
+    # --- the parts -------------------------------------------------------------------------
+
+    @property
     def store(self):
         from ingest.store import Store
 
-        return Store(self.settings)
+        return self._part("store", lambda: Store(self.settings))
 
-    @cached_property
+    @property
     def embedder(self):
         from ingest.embed import load_embedder
 
-        return load_embedder(self.settings.embed_model)
+        return self._part("embedder", lambda: load_embedder(self.settings.embed_model))
 
-    @cached_property
-    def retriever(self):
-        from rag.retrieve import Retriever
+    @property
+    def retriever(self) -> Retriever:
+        return self._part("retriever", lambda: Retriever(self.settings, self.store,
+                                                         lambda text: self.embedder.embed_query(text)))
 
-        return Retriever(self.settings, self.store, lambda text: self.embedder.embed_query(text))
+    @property
+    def chat(self) -> ChatClient | None:
+        """The LLM client in LLM mode with an endpoint configured, else None."""
+        if "chat" not in self._parts:
+            s = self.settings
+            with self._lock:
+                self._parts.setdefault("chat", OpenAIChat(s) if s.resolved_answer_mode == "llm" and s.llm_configured
+                                       else None)
+        return self._parts["chat"]
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._part("answerer", self._build_answerer)
+
+    def _build_answerer(self) -> Answerer:
+        from rag.llm import LLMAnswerer
+        from rag.verify import Verifier
+
+        extractive = ExtractiveAnswerer(self.settings.answer_sentences)
+        if self.settings.resolved_answer_mode != "llm":
+            return extractive
+        verifier = Verifier(self.embedder, self.store.sentences_of)
+        return LLMAnswerer(self.chat, verifier, extractive, timeout=self.settings.llm_timeout)
+
+    @property
+    def condenser(self) -> Condenser:
+        return self._part("condenser", lambda: Condenser(self.chat, self.settings.max_question_chars,
+                                                         self.settings.llm_timeout))
+
+    def invalidate(self) -> None:
+        """The index changed in this process (an upload, a removal): the next question sees it
+        at once instead of after the retriever's fingerprint check."""
+        retriever = self._parts.get("retriever")
+        if retriever is not None:
+            retriever.invalidate()
+
+    # --- questions -------------------------------------------------------------------------
 
     def check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
-            raise BriefingError("The question is empty. Type a question about the documents.")
+            raise InputError("The question is empty. Type a question about the documents.")
         question = " ".join(question.split())
         if len(question) > self.settings.max_question_chars:
-            raise BriefingError(
+            raise InputError(
                 f"The question is {len(question)} characters long; the limit is "
                 f"{self.settings.max_question_chars}. Ask something shorter (BRIEFING_MAX_QUESTION_CHARS raises it)."
             )
@@ -48,7 +116,7 @@ class Briefing:
 
     def _require_index(self) -> None:
         if self.store.count() == 0:
-            raise BriefingError(
+            raise StoreError(
                 f"The index in {self.store.location} is empty. Run `briefing ingest` (or `make run`) first."
             )
 
@@ -66,10 +134,33 @@ class Briefing:
         return answer
 
     def ask_stream(self, question: str, history: list | None = None, filters: Any = None) -> Iterator[str | Answer]:
-        """Yields text deltas as the answer is written, then the final `Answer`."""
-        from rag.answer import answer_question
-
+        """Text deltas as the answer is written, then the final `Answer`."""
         question = self.check_question(question)
         self._require_index()
         started = time.perf_counter()
-        yield from answer_question(self, question, history or [], filters, started)
+        timings: dict[str, float] = {}
+        standalone = question
+        if history:
+            # A follow-up is made standalone first; only that question reaches retrieval and the
+            # answerer (the conversation itself is never evidence). Answer.question stays as asked.
+            t0 = time.perf_counter()
+            standalone = self.condenser.condense(question, history)
+            timings["condense"] = time.perf_counter() - t0
+        retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
+        evidence = gather(retrieval, self.retriever.snapshot())
+        timings.update(retrieval.timings)
+        answerer = self.answerer
+        if evidence.abstain:
+            answer = abstention(evidence, standalone, mode=answerer.mode)
+            yield answer.text
+        else:
+            answer = None
+            for item in answerer.answer(standalone, evidence):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            assert answer is not None, "an Answerer must end with an Answer"
+        timings.update(answer.timings)  # the answerer's own (LLM: generation and verification)
+        timings["total"] = time.perf_counter() - started
+        yield dataclasses.replace(answer, question=question, timings={k: round(v, 4) for k, v in timings.items()})

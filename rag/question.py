@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.lexical import STOPWORDS, numbers, stem, terms
+from rag.base.text import STOPWORDS, numbers, stem, terms
 
 _TYPE_PATTERNS = (
     ("expansion", re.compile(r"\b(stand for|acronym|abbreviation|short for)\b", re.I)),

@@ -15,12 +15,12 @@ import numpy as np
 
 from ingest.store import Store
 from rag.bm25 import BM25Index
-from rag.errors import BriefingError
-from rag.lexical import terms
+from rag.base.errors import InputError
+from rag.base.text import terms
 from rag.question import analyze, canonical
-from rag.settings import Settings
+from rag.base.settings import Settings
 from rag.snapshot import CorpusSnapshot
-from rag.types import Passage
+from rag.base.types import Passage
 
 _RRF_K = 60
 _CANDIDATES = 30  # per signal, before fusion
@@ -43,7 +43,7 @@ class Filters:
             return value
         unknown = set(value) - {"sources", "date_from", "date_to"}
         if unknown:
-            raise BriefingError(f"Unknown filter(s) {sorted(unknown)}; use sources, date_from, date_to.")
+            raise InputError(f"Unknown filter(s) {sorted(unknown)}; use sources, date_from, date_to.")
         return cls(tuple(value.get("sources") or ()), value.get("date_from") or "", value.get("date_to") or "")
 
     def allows(self, source: str, date: str) -> bool:
@@ -129,12 +129,6 @@ class Retriever:
                     raise
                 time.sleep(0.05)
         raise AssertionError("unreachable")
-
-    def bm25(self) -> BM25Index:
-        return self.snapshot().bm25
-
-    def sentences_of(self, chunk_ids) -> tuple[list[dict[str, Any]], np.ndarray]:
-        return self.snapshot().sentences_of(chunk_ids)
 
     def named_docs(self, question: str) -> tuple[str, ...]:
         """Documents the question points at by a name only they carry (author, publisher in the

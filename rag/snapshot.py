@@ -14,7 +14,7 @@ import numpy as np
 
 from ingest.store import Store
 from rag.bm25 import BM25Index
-from rag.lexical import terms
+from rag.base.text import terms
 from rag.question import canonical
 
 

@@ -73,7 +73,7 @@ def corpus_copy(tmp_path_factory) -> Path:
 def settings(tmp_path_factory, corpus_copy):
     """Settings for an index of the bundled corpus, built once per session (real model, real Chroma)."""
     from ingest.index import ingest
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     s = Settings(data_dir=tmp_path_factory.mktemp("index"), corpus=corpus_copy, answer_mode="extractive",
                  openai_api_key="", openai_base_url="")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BriefingError
-from rag.types import Answer
+from rag.base.errors import BriefingError
+from rag.base.types import Answer
 
 ASAN = "asan-issue-brief-2025-43-japan-under-takaichi.txt"
 FORWARD = "japan-forward-choi-eunmi-interview.txt"
@@ -133,7 +133,7 @@ def test_ask_stream_yields_text_then_the_answer(briefing):
 
 def test_empty_index_says_how_to_fill_it(tmp_path):
     from rag.pipeline import Briefing
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     with pytest.raises(BriefingError, match="briefing ingest"):
         Briefing(Settings(data_dir=tmp_path / "empty")).ask("What does FOIP stand for?")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BriefingError
+from rag.base.errors import BriefingError
 
 CHROMA = Path(sys.executable).parent / "chroma"
 QUESTIONS = ["What does FOIP stand for?", "Which party left the coalition with the LDP?"]

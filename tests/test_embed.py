@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from ingest.embed import DEFAULT_MODEL, _bundled_model_dir, load_embedder
-from rag.errors import BriefingError
+from rag.base.errors import BriefingError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eval import metrics as M
-from rag.types import Answer, Citation, Passage
+from rag.base.types import Answer, Citation, Passage
 
 
 def P(source: str, text: str = "", chunk: str | None = None, score: float = 0.0) -> Passage:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval import run as R
-from rag.types import Answer, Citation, Passage
+from rag.base.types import Answer, Citation, Passage
 
 try:  # tests/ is on sys.path under pytest's default "prepend" import mode
     from openai_stub import Reply, StubOpenAI
@@ -187,7 +187,7 @@ def test_secrets_are_masked(settings, tmp_path):
 
 
 def test_corpus_option_derives_its_own_data_dir(tmp_path, monkeypatch):
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     monkeypatch.delenv("BRIEFING_DATA_DIR", raising=False)
     args = R.build_parser().parse_args(["--corpus", str(ROOT / "corpus")])

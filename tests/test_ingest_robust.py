@@ -20,7 +20,7 @@ import pytest
 from ingest.index import ingest
 from ingest.load import LoadError, decode_text, doc_id_for, scan
 from ingest.store import Store
-from rag.settings import Settings
+from rag.base.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,7 +254,7 @@ def test_unchanged_corpus_is_zero_writes_without_the_model(indexed, monkeypatch)
     import ingest.embed as embed_module
 
     monkeypatch.setattr(embed_module, "load_embedder", forbidden)
-    for name in ("write_documents", "write_document", "delete_document", "update_root"):
+    for name in ("write_documents", "delete_document", "update_root"):
         monkeypatch.setattr(Store, name, forbidden)
     store = Store(settings)
     report = ingest([folder], settings, store=store, progress=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.types import Answer, Passage
+from rag.base.types import Answer, Passage
 
 try:  # tests/ is on sys.path under pytest's default "prepend" import mode
     from openai_stub import Reply, StubOpenAI
@@ -43,10 +43,8 @@ def llm_briefing(briefing, settings, base_url: str, **overrides):
         "answer_mode": "llm", "openai_base_url": base_url, "openai_api_key": "test", "llm_timeout": 2,
         "llm_max_retries": 1, "llm_model": MODEL, **overrides,
     })
-    b = Briefing(s)
-    for name in ("store", "embedder", "retriever"):  # cached_property: share the loaded ones
-        b.__dict__[name] = getattr(briefing, name)
-    return b
+    # share the session's loaded index, model and retriever
+    return Briefing(s, store=briefing.store, embedder=briefing.embedder, retriever=briefing.retriever)
 
 
 def run(b, question: str, history=None) -> tuple[list[str], Answer, float]:
@@ -206,7 +204,7 @@ def test_prompt_builder_keeps_injected_text_inside_its_passage():
 def test_injection_in_an_ingested_document_stays_quoted(tmp_path, briefing, stub):
     from ingest.index import ingest
     from rag.pipeline import Briefing
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     corpus = tmp_path / "docs"
     corpus.mkdir()
@@ -217,8 +215,7 @@ def test_injection_in_an_ingested_document_stays_quoted(tmp_path, briefing, stub
     s = Settings(data_dir=tmp_path / "index", corpus=corpus, answer_mode="llm", openai_base_url=stub.base_url,
                  openai_api_key="test", llm_model=MODEL, llm_timeout=2, llm_max_retries=0)
     assert ingest([corpus], s, progress=False).ok
-    b = Briefing(s)
-    b.__dict__["embedder"] = briefing.embedder
+    b = Briefing(s, embedder=briefing.embedder)
     stub.script(Reply(content="The lighthouse maintenance budget was set at 40 million yen in 2025 [1]."))
     _, answer, _ = run(b, "What was the lighthouse maintenance budget?")
 
@@ -278,7 +275,7 @@ FAILURES = {
 
 @pytest.mark.parametrize("name", list(FAILURES))
 def test_failure_falls_back_to_extractive_within_the_timeout(briefing, settings, stub, name):
-    from rag.llm import BACKOFF_CAP
+    from rag.chat import BACKOFF_CAP
 
     replies, words, requests, streamed = FAILURES[name]
     b = llm_briefing(briefing, settings, stub.base_url)
@@ -426,7 +423,7 @@ def test_condense_failure_falls_back_to_the_offline_rule(briefing, settings, stu
 
 
 def test_importing_rag_loads_no_llm_client():
-    code = ("import sys, rag, rag.verify, rag.condense, rag.llm; "
+    code = ("import sys, rag, rag.verify, rag.condense, rag.llm, rag.chat, rag.pipeline; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('llama_index', 'openai', 'httpx')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
@@ -435,7 +432,7 @@ def test_importing_rag_loads_no_llm_client():
 
 
 def test_prompts_are_data_files():
-    from rag.llm import PROMPTS
+    from rag.prompts import PROMPTS
 
     for name in ("answer_system.txt", "answer_user.txt", "condense.txt"):
         assert (PROMPTS / name).read_text(encoding="utf-8").strip()

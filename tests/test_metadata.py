@@ -226,7 +226,7 @@ SMALL = {
 def test_changing_metadata_csv_reindexes_only_the_affected_document(tmp_path):
     from ingest.index import ingest
     from ingest.store import Store
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

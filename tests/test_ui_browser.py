@@ -50,7 +50,7 @@ def ui_briefing(tmp_path_factory):
     """The offline pipeline over a private index: the corpus + the XSS file."""
     from ingest.index import ingest
     from rag.pipeline import Briefing
-    from rag.settings import Settings
+    from rag.base.settings import Settings
 
     corpus = tmp_path_factory.mktemp("ui-corpus")
     for path in (ROOT / "corpus").glob("*.txt"):

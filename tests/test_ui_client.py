@@ -81,7 +81,7 @@ def test_only_the_ask_endpoint_is_public(client):
 # --- launch guards -------------------------------------------------------------------------------
 
 def test_refuses_to_bind_beyond_localhost_without_auth(settings):
-    from rag.errors import BriefingError
+    from rag.base.errors import BriefingError
     from ui.server import check_bind, launch
 
     with pytest.raises(BriefingError, match="BRIEFING_UI_AUTH"):
@@ -93,7 +93,7 @@ def test_refuses_to_bind_beyond_localhost_without_auth(settings):
 
 
 def test_auth_setting_is_validated():
-    from rag.errors import BriefingError
+    from rag.base.errors import BriefingError
     from ui.server import parse_auth
 
     assert parse_auth("") is None
@@ -129,7 +129,7 @@ def test_launch_with_auth_requires_login(settings):
 def test_uploads_get_the_same_source_as_a_later_corpus_ingest(tmp_path):
     from ingest.index import ingest
     from ingest.store import Store
-    from rag.settings import Settings
+    from rag.base.settings import Settings
     from ui.uploads import ingest_files, save_uploads
 
     corpus = tmp_path / "corpus"
@@ -155,7 +155,7 @@ def test_uploads_get_the_same_source_as_a_later_corpus_ingest(tmp_path):
 def test_launch_indexes_the_corpus_when_the_index_is_empty(tmp_path):
     from gradio_client import Client
 
-    from rag.settings import Settings
+    from rag.base.settings import Settings
     from ui.server import launch
 
     corpus = tmp_path / "corpus"

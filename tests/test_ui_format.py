@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rag.types import Answer, Citation, Passage, Span
+from rag.base.types import Answer, Citation, Passage, Span
 from ui import format as fmt
 from ui.uploads import sanitize_filename, save_uploads
 

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from rag import verify
-from rag.types import Passage
+from rag.base.markers import markers_in, normalise_markers, strip_markers
+from rag.base.types import Passage
+from rag.verify.claims import numbers_in
+from rag.verify.sentences import answer_sentences
 
 PAIRS = Path(__file__).resolve().parents[1] / "eval" / "support_pairs.jsonl"
 
@@ -64,18 +67,18 @@ def test_support_score_is_bounded_and_ordered(embedder):
     ("one of the largest", set()),
 ])
 def test_numbers_in(text, expected):
-    assert verify.numbers_in(text) == expected
+    assert numbers_in(text) == expected
 
 
 def test_markers_and_sentences():
     text = "Japan raised spending [1]. Korea disagreed [2, 3]. Both agree [1][4].\nThe documents don't say."
-    sentences = verify.answer_sentences(text)
+    sentences = answer_sentences(text)
     assert sentences == ["Japan raised spending [1].", "Korea disagreed [2, 3].", "Both agree [1][4].",
                          "The documents don't say."]
-    assert [verify.markers_in(s) for s in sentences] == [[1], [2, 3], [1, 4], []]
-    assert verify.strip_markers("Korea disagreed [2, 3].") == "Korea disagreed."
-    assert verify.markers_in("see [2-4]") == [2, 3, 4]
-    assert verify.normalise_markers("A [Passage 2]. B [1, 3]. C [2-4]. D [x].") == "A [2]. B [1][3]. C [2][3][4]. D [x]."
+    assert [markers_in(s) for s in sentences] == [[1], [2, 3], [1, 4], []]
+    assert strip_markers("Korea disagreed [2, 3].") == "Korea disagreed."
+    assert markers_in("see [2-4]") == [2, 3, 4]
+    assert normalise_markers("A [Passage 2]. B [1, 3]. C [2-4]. D [x].") == "A [2]. B [1][3]. C [2][3][4]. D [x]."
 
 
 def test_verify_answer_flags_out_of_range_and_unsupported(embedder):

@@ -24,9 +24,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import gradio as gr  # noqa: E402  (the environment above must be set before gradio is imported)
 
-from rag.errors import BriefingError  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.types import Answer  # noqa: E402
+from rag.base.errors import BriefingError  # noqa: E402
+from rag.base.settings import Settings  # noqa: E402
+from rag.base.types import Answer  # noqa: E402
 from ui.documents import document_choice, documents_summary, documents_table, upload_report_html  # noqa: E402
 from ui.format import (  # noqa: E402
     CHAT_PLACEHOLDER,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from rag.types import Answer, Citation
+from rag.base.types import Answer, Citation
 from ui.documents import upload_report_html
 from ui.markup import anchor_id, esc, merge_ranges
 from ui.scope import scope_filters, scope_summary

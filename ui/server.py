@@ -9,8 +9,8 @@ import logging
 import threading
 from pathlib import Path
 
-from rag.errors import BriefingError
-from rag.settings import Settings
+from rag.base.errors import ConfigError
+from rag.base.settings import Settings
 from ui.app import build_app
 
 log = logging.getLogger("briefing.ui")
@@ -31,7 +31,7 @@ def parse_auth(value: str) -> tuple[str, str] | None:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        raise BriefingError("BRIEFING_UI_AUTH must look like user:password (both parts non-empty).")
+        raise ConfigError("BRIEFING_UI_AUTH must look like user:password (both parts non-empty).")
     return user, password
 
 
@@ -39,7 +39,7 @@ def check_bind(settings: Settings) -> None:
     """Refuse to listen beyond localhost without auth unless explicitly allowed."""
     if is_loopback(settings.ui_host) or settings.ui_auth or settings.ui_allow_remote:
         return
-    raise BriefingError(
+    raise ConfigError(
         f"Refusing to listen on {settings.ui_host}: that makes the documents reachable from other machines "
         "without a password. Set BRIEFING_UI_AUTH=user:password, or BRIEFING_UI_ALLOW_REMOTE=true to allow it "
         "anyway, or use --host 127.0.0.1."
@@ -66,12 +66,10 @@ def launch(settings: Settings | None = None, **launch_kwargs):
     def warm_up():  # load the embedding model, BM25 and (in LLM mode) the LLM client while the page loads
         try:
             if briefing.store.count():
-                briefing.retriever.bm25()
+                briefing.retriever.snapshot()
                 briefing.embedder.embed_query("warm up")
-            if settings.resolved_answer_mode == "llm":
-                from rag.llm import make_llm
-
-                make_llm(settings)  # importing llama-index's client alone takes seconds
+            if briefing.chat is not None:
+                briefing.chat.warm_up()  # importing the openai SDK takes a moment
         except Exception:
             log.exception("warm-up failed")
 

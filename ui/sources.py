@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from rag.types import Answer, Citation, Passage, Span
+from rag.base.types import Answer, Citation, Passage, Span
 from ui.markup import anchor_id, esc, merge_ranges
 
 CONTEXT_CHARS = 600  # characters of document text shown either side of a passage in "context"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from rag.lexical import STOPWORDS, stem
+from rag.base.text import STOPWORDS, stem
 
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,

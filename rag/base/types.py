@@ -1,7 +1,7 @@
 """The small frozen types at the public boundary: what scripts, the CLI, the UI and the eval see.
 
-llama-index and Chroma objects are converted into these in one place (`rag.store`), so nothing
-outside the pipeline depends on their shapes.
+Stored Chroma rows become these in one place (`rag.retrieve.passage_from`), so nothing outside
+the read side depends on the index's shapes.
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ lexical rules do most of the work. Known misses: a wrong name that the passage m
 another role ("established under Kishida" when it says "under Abe ... revised under Kishida"),
 and contradictions worded without negation ("upholding" vs "reconsidering").
 
-The rules are in `rag.support_rules`, built on the claim analysis of `rag.claims`; `rag.markers`
-splits an answer into the sentences and clauses its markers vouch for.
+The rules are in `rag.verify.rules`, built on the claim analysis of `rag.verify.claims`;
+`rag.verify.sentences` splits an answer into the sentences and clauses its markers vouch for.
+`rag.verify.verifier.Verifier` is the stage's one entry for whole answers.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rag.claims import content_words, numbers_in
-from rag.markers import answer_sentences, clauses, is_no_claim, markers_in, normalise_markers, strip_markers
-from rag.support_rules import (
+from rag.base.markers import markers_in, strip_markers
+from rag.base.types import Citation, Passage, Span
+from rag.verify.claims import content_words
+from rag.verify.rules import (
     coverage,
     expand_acronyms,
     index_passage,
@@ -59,16 +61,7 @@ from rag.support_rules import (
     polarity_conflict,
     window_coverage,
 )
-from rag.types import Citation, Passage, Span
-
-# The support check's public names, including the pieces of claim and marker analysis that
-# callers (and tests/test_verify.py) reach through this module.
-__all__ = [
-    "COVERAGE_THRESHOLD", "FAIL_FACTOR", "SIM_THRESHOLD", "SUPPORT_THRESHOLD", "WINDOW_OVERLAP_WEIGHT",
-    "SentenceCheck", "SpanMapper", "SupportCheck", "answer_sentences", "check", "check_sentences",
-    "citations_from_checks", "markers_in", "normalise_markers", "numbers_in", "prefetch", "strip_markers",
-    "support_score", "supports", "unsupported_sentences", "verify_answer",
-]
+from rag.verify.sentences import answer_sentences, clauses, is_no_claim
 
 SIM_THRESHOLD = 0.55  # best claim-to-window cosine needed
 COVERAGE_THRESHOLD = 0.5  # share of the claim's content words found in the passage

@@ -8,8 +8,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ingest.text import split_sentences
-from rag.claims import (
+from rag.base.text import split_sentences
+from rag.verify.claims import (
     acronyms_in,
     content_words,
     fold,

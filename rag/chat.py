@@ -1,0 +1,183 @@
+"""The LLM client seam: `ChatClient` (what the LLM answerer and the condenser need) and
+`OpenAIChat`, its implementation on the `openai` SDK for any OpenAI-compatible endpoint.
+
+The SDK is imported when the first request is made, never by `import rag`. Retries are ours,
+not the SDK's (`max_retries=0`): the SDK waits as long as a server's Retry-After asks (we saw
+120 s), which a person waiting for an answer will not. Here a transient failure (connection
+refused, timeout, 408/409/429/5xx) is retried at most `llm_max_retries` times, only before the
+first delta (never once text may be on the user's screen), after BACKOFF_BASE * 2**attempt
+seconds (at most BACKOFF_CAP) or a Retry-After of at most RETRY_AFTER_CAP; a longer Retry-After
+is a failure at once. Every failure leaves here as an `LLMError` whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any, Iterator, Protocol
+
+from rag.base.errors import LLMError
+from rag.base.settings import Settings
+
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 2.0
+RETRY_AFTER_CAP = 5.0
+
+
+class ChatClient(Protocol):
+    model: str
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        """Content deltas of one streamed chat completion; raises LLMError."""
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, timeout: float) -> str:
+        """One short non-streamed completion; raises LLMError."""
+
+
+def endpoint(settings: Settings) -> str:
+    return settings.openai_base_url or "https://api.openai.com/v1"
+
+
+class OpenAIChat:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.model = settings.llm_model
+        self.endpoint = endpoint(settings)
+        self._client: Any = None
+
+    def _sdk(self):
+        if self._client is None:
+            try:
+                import openai
+            except ImportError as exc:  # pragma: no cover - a dependency
+                raise LLMError(f"the LLM client is not installed ({exc.name}); run `pip install openai`") from exc
+            self._client = openai.OpenAI(
+                base_url=self.endpoint, api_key=self.settings.openai_api_key or "not-needed",
+                timeout=self.settings.llm_timeout, max_retries=0,
+            )
+        return self._client
+
+    def warm_up(self) -> None:
+        """Import the SDK and build the client now (the UI does this in the background)."""
+        self._sdk()
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        attempt = 0
+        while True:
+            started = False
+            try:
+                for delta in self._stream_once(messages, max_tokens):
+                    started = True
+                    yield delta
+                return
+            except RetryableError as failure:
+                wait = failure.wait(attempt)
+                if started or wait is None or attempt >= self.settings.llm_max_retries:
+                    raise LLMError(failure.reason) from failure
+                time.sleep(wait)
+                attempt += 1
+
+    def _stream_once(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        response = None
+        try:
+            response = self._sdk().chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
+            for chunk in response:
+                delta = chunk.choices[0].delta.content if chunk.choices else None
+                if delta:
+                    yield delta
+        except GeneratorExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
+            raise classify(exc, self.settings) from exc
+        finally:
+            if response is not None:
+                try:
+                    response.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int, timeout: float) -> str:
+        """No retries: this is the short follow-up rewrite, which has an offline fallback."""
+        try:
+            reply = self._sdk().with_options(timeout=timeout).chat.completions.create(
+                model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0)
+            return reply.choices[0].message.content or ""
+        except Exception as exc:  # noqa: BLE001
+            raise LLMError(classify(exc, self.settings).reason) from exc
+
+
+class RetryableError(LLMError):
+    """A transient failure: worth another attempt while nothing has been shown."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+    def wait(self, attempt: int) -> float | None:
+        """Seconds before the next attempt, or None when waiting is pointless."""
+        if self.retry_after is not None:
+            return None if self.retry_after > RETRY_AFTER_CAP else self.retry_after
+        return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt)
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def classify(exc: BaseException, settings: Settings) -> LLMError:
+    """Map an SDK exception to a reason a user can act on."""
+    if isinstance(exc, LLMError):
+        return exc
+    import httpx
+    import openai
+
+    where = endpoint(settings)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        body = exc.body if isinstance(exc.body, dict) else {}
+        if isinstance(body.get("error"), dict):
+            body = body["error"]
+        message = " ".join(str(body.get("message") or "").split())
+        code = str(getattr(exc, "code", "") or body.get("code") or "")
+        if status == 401:
+            return LLMError(f"{where} rejected the API key (HTTP 401); check OPENAI_API_KEY")
+        if status == 403:
+            return LLMError(f"{where} refused access (HTTP 403); check the key's permissions for model '{settings.llm_model}'")
+        if status == 404:
+            return LLMError(f"model '{settings.llm_model}' or the chat endpoint was not found at {where} (HTTP 404); "
+                            "check BRIEFING_LLM_MODEL and OPENAI_BASE_URL (it usually ends in /v1)")
+        if status == 429:
+            if code == "insufficient_quota":
+                return LLMError("the account behind OPENAI_API_KEY has no quota left (HTTP 429)")
+            return RetryableError(f"rate limited by {where} (HTTP 429)", _retry_after(exc.response))
+        if status >= 500 or status in (408, 409):
+            return RetryableError(f"{where} returned a server error (HTTP {status})", _retry_after(exc.response))
+        detail = f": {message[:200]}" if message else ""
+        return LLMError(f"{where} rejected the request (HTTP {status}{detail})")
+    if isinstance(exc, openai.APITimeoutError):
+        return RetryableError(f"no response from {where} within {settings.llm_timeout:g}s")
+    if isinstance(exc, openai.APIConnectionError):
+        return RetryableError(f"cannot connect to {where}; is the server running? (OPENAI_BASE_URL)")
+    if isinstance(exc, httpx.TimeoutException):
+        return RetryableError(f"the answer stream from {where} stalled for more than {settings.llm_timeout:g}s")
+    if isinstance(exc, httpx.TransportError):  # RemoteProtocolError, ReadError ...: cut off mid-stream
+        return RetryableError(f"the connection to {where} dropped before the answer was complete")
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
+        return RetryableError(f"{where} sent a malformed response")
+    if isinstance(exc, openai.OpenAIError):
+        return LLMError(f"the LLM client failed ({type(exc).__name__}: {str(exc)[:200]})")
+    return LLMError(f"unexpected {type(exc).__name__} from the LLM client: {str(exc)[:200]}")
