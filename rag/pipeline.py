@@ -23,7 +23,7 @@ from rag.chat import ChatClient, OpenAIChat
 from rag.condense import Condenser
 from rag.evidence import gather
 from rag.extractive import ExtractiveAnswerer, abstention
-from rag.retrieve import Retriever
+from rag.retrieval import Retriever
 
 _UNSET: Any = object()
 

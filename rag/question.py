@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.base.text import STOPWORDS, numbers, stem, terms
+from rag.base.text import STOPWORDS, canonical, numbers, terms
 
 _TYPE_PATTERNS = (
     ("expansion", re.compile(r"\b(stand for|acronym|abbreviation|short for)\b", re.I)),
@@ -17,10 +17,6 @@ _TYPE_PATTERNS = (
 _QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "does", "did", "do", "is",
                    "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "according",
                    "in", "on", "for", "the", "a", "an", "and", "if", "as", "to", "of", "under", "after", "before"}
-# Everyday ways of naming what the briefs name differently.
-_ALIASES = {"america": "us", "american": "us", "united states": "us", "usa": "us", "rok": "korea",
-            "south korean": "korea", "japanese": "japan", "korean": "korea", "chinese": "china",
-            "pm": "minister", "beijing": "china", "tokyo": "japan", "seoul": "korea"}
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubling|half|third|quarter|percent|per cent|dozen|hundred|thousand|million|billion|trillion)\b|\d", re.I)
 _DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.|spring|summer|autumn|fall|winter|since|year|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)", re.I)
 # A person, as briefs name people: a title before a name, or a name before a reporting verb or
@@ -136,12 +132,6 @@ def negates(sentence: str, term: str) -> bool:
         if canonical(word) == term and any(_NEGATION.fullmatch(w) for w in words[max(0, i - 3):i]):
             return True
     return False
-
-
-def canonical(word: str) -> str:
-    lowered = word.lower().replace("’", "'")
-    lowered = _ALIASES.get(lowered, lowered)
-    return stem(lowered)
 
 
 def matches_type(answer_type: str, sentence: str) -> bool:

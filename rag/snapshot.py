@@ -14,8 +14,7 @@ import numpy as np
 
 from ingest.store import Store
 from rag.bm25 import BM25Index
-from rag.base.text import terms
-from rag.question import canonical
+from rag.base.text import canonical, terms
 
 
 def term_set(text: str) -> frozenset[str]:

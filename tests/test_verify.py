@@ -150,3 +150,10 @@ def test_number_must_count_the_same_thing(embedder):
                "Second, the push for an early re-revision of the so-called three security documents signals a shift.")
     assert verify.supports("The Takaichi Cabinet pledged to bring the target forward by two years.", passage, embedder)
     assert not verify.supports("The Takaichi Cabinet pledged to bring the target forward by three years.", passage, embedder)
+
+
+def test_different_capitals_are_not_one_place(embedder):
+    """A capital is not folded into another country's name: Pyongyang is not Seoul."""
+    passage = "Seoul condemned the missile launch on Monday and called for restraint."
+    assert verify.supports("Seoul condemned the missile launch on Monday.", passage, embedder)
+    assert not verify.supports("Pyongyang condemned the missile launch on Monday.", passage, embedder)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from rag.base.lexicon import load_words
+from rag.base.lexicon import load_pairs, load_words
 
 STOPWORDS = load_words("stopwords.txt")
 ABBREVIATIONS = load_words("abbreviations.txt")
+NAME_VARIANTS = dict(load_pairs("name_variants.txt"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?。]+[\"”’')\]]*(?=\s+|$)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af•\-]")
@@ -67,6 +68,13 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def canonical(word: str) -> str:
+    """The one form words are compared in: stemmed, and a country's other names and demonyms
+    folded to it ("Americans" -> "us"; lexicons/name_variants.txt)."""
+    word = stem(word.lower().replace("’", "'"))
+    return NAME_VARIANTS.get(word, word)
 
 
 def terms(text: str) -> list[str]:

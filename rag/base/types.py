@@ -1,6 +1,6 @@
 """The small frozen types at the public boundary: what scripts, the CLI, the UI and the eval see.
 
-Stored Chroma rows become these in one place (`rag.retrieve.passage_from`), so nothing outside
+Stored Chroma rows become these in one place (`rag.retrieval.passage_from`), so nothing outside
 the read side depends on the index's shapes.
 """
 

@@ -1,15 +1,15 @@
 """What a sentence states, in a form two texts can be compared by: its numbers (with the words
 saying what they count), its names and acronyms, its content words, and what its negations cover.
 
-Names are folded before comparison (demonyms, capitals and spellings of the US/UK map to one
-form), so the support check (`rag.support_rules`) can ask whether a passage states the same.
+Names are folded before comparison (demonyms and a country's other names map to one form,
+rag/base/lexicons/name_variants.txt; spellings of the US/UK are normalised here), so the support check (`rag.verify.rules`) can ask whether a passage states the same.
 """
 
 from __future__ import annotations
 
 import re
 
-from rag.base.text import STOPWORDS, stem
+from rag.base.text import STOPWORDS, canonical, stem
 
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -29,14 +29,6 @@ _FRACTION = re.compile(
 _DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WORDS = re.compile(r"[A-Za-z]+")
 
-# Name variants folded before names are compared (after plural/possessive stemming).
-_NAME_ALIASES = {
-    "american": "us", "america": "us", "usa": "us", "chinese": "china", "beijing": "china",
-    "japanese": "japan", "tokyo": "japan", "korean": "korea", "seoul": "korea", "rok": "korea",
-    "russian": "russia", "moscow": "russia", "pyongyang": "korea", "taiwanese": "taiwan", "taipei": "taiwan",
-    "british": "uk", "britain": "uk", "european": "europe", "indian": "india", "australian": "australia",
-    "philippine": "philippines", "filipino": "philippines",
-}
 _US = re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bU\.S\b|\bUnited States(?: of America)?\b|\bUS\b")
 _UK = re.compile(r"\bU\.K\.|\bUnited Kingdom\b|\bUK\b")
 
@@ -49,10 +41,7 @@ def tokens(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"\w+", text.replace("’", "'"))]
 
 
-def fold(word: str) -> str:
-    """The form words are compared in: stemmed, demonyms and capitals mapped to their country."""
-    word = stem(word.lower().replace("’", "'"))
-    return _NAME_ALIASES.get(word, word)
+fold = canonical  # the form words are compared in (rag.base.text.canonical)
 
 
 _DASHES = re.compile(r"[‐‑‒–—]")

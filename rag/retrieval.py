@@ -14,10 +14,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ingest.store import Store
-from rag.bm25 import BM25Index
+from rag.bm25 import BM25Index, sentence_match
 from rag.base.errors import InputError
-from rag.base.text import terms
-from rag.question import analyze, canonical
+from rag.base.text import canonical, terms
+from rag.question import analyze
 from rag.base.settings import Settings
 from rag.snapshot import CorpusSnapshot
 from rag.base.types import Passage
@@ -25,6 +25,7 @@ from rag.base.types import Passage
 _RRF_K = 60
 _CANDIDATES = 30  # per signal, before fusion
 _RERANKED = 20  # fused candidates re-scored on their best sentence
+RERANK_SIM_WEIGHT = 0.6  # of a sentence's match (the rest: term coverage)
 _FINGERPRINT_TTL = 2.0  # seconds a corpus fingerprint is trusted before asking the store again
 
 
@@ -208,7 +209,7 @@ class Retriever:
         for meta, sim in zip(metas, sims):
             sentence_terms = snapshot.sentence_terms(meta)
             chunk_terms[meta["chunk_id"]] |= sentence_terms
-            score = 0.6 * float(sim) + 0.4 * index.coverage(question_terms, sentence_terms)
+            score = sentence_match(float(sim), index.coverage(question_terms, sentence_terms), RERANK_SIM_WEIGHT)
             best[meta["chunk_id"]] = max(score, best.get(meta["chunk_id"], 0.0))
         top_fused = max(fused.values())
         return {
