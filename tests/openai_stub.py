@@ -2,8 +2,8 @@
 
 No language model runs on these machines.  This module is a tiny, scripted,
 local HTTP server that speaks the OpenAI *wire protocol* (the subset the
-project uses) so that tests can drive the real ``openai`` client and
-llama-index's ``OpenAILike`` over real sockets.  Every "answer" it returns is
+project uses) so that tests can drive the real ``openai`` client over real
+sockets.  Every "answer" it returns is
 text that the test itself scripted; nothing here generates, ranks or judges
 language, so passing tests against it says nothing about answer quality.
 
