@@ -13,18 +13,23 @@ Conventions (they matter for comparing runs):
   abstention confusion matrix instead. Retrieval metrics are computed for every answerable
   question, abstained or not (retrieval happens either way).
 - A metric with nothing to average over is `None`.
+- `[n]` citation markers are read with the shared parser `rag.base.markers` (the answerers,
+  the support check and the UI use the same one).
+
+Totals over a run (means, the abstention confusion matrix, per tag) are `eval.totals`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from rag.base.markers import MARKER, MARKER_RUN, marker_runs, markers_in
 
 KEY_FACT_WINDOW = 1000  # key facts must appear within this many characters of the answer text
 
@@ -38,10 +43,6 @@ _QUOTES = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
 })
 
-# [1]   [1, 2]   [1][2]  -- a group of markers is one or more adjacent bracketed number lists
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-_MARKER_GROUP = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
-
 
 def normalize(text: str) -> str:
     """Lowercase, unify quotes and dashes, collapse whitespace."""
@@ -49,13 +50,16 @@ def normalize(text: str) -> str:
 
 
 def strip_markers(text: str) -> str:
-    """The answer text without its `[n]` citation markers (and the space before them)."""
-    return _MARKER_GROUP.sub("", text)
+    """The answer text without its runs of `[n]` citation markers and the whitespace before
+    each run, nothing else changed (unlike `rag.base.markers.strip_markers`, which also tidies
+    spaces and punctuation: here the key-fact window counts the answer's own characters)."""
+    return MARKER_RUN.sub("", text)
 
 
 def markers(text: str) -> list[int]:
-    """Every citation number used in `text`, in order of appearance (repeats kept)."""
-    return [int(n) for group in _MARKER.findall(text) for n in group.split(",")]
+    """Every citation number used in `text`, in order of appearance (repeats across brackets
+    kept): `[1]`, `[1, 2]`, `[1][2]`, `[2-4]`."""
+    return [n for match in MARKER.finditer(text) for n in markers_in(match.group())]
 
 
 # --------------------------------------------------------------------------- key facts
@@ -195,7 +199,7 @@ def cited_claims(text: str) -> list[tuple[str, list[int]]]:
     not returned. Punctuation left behind a marker ("... 2027 [1].") goes with its claim."""
     claims = []
     position = 0
-    for match in _MARKER_GROUP.finditer(text):
+    for match in marker_runs(text):
         claim = text[position:match.start()].strip()
         claim = claim.lstrip(".,;:!? \n-").strip()
         numbers = list(dict.fromkeys(markers(match.group())))
@@ -260,42 +264,7 @@ def citation_recall(answer: Any, evidence: Sequence[str]) -> float | None:
     return 1.0 if any(contains_quote(t, q) for t in texts for q in evidence) else 0.0
 
 
-# --------------------------------------------------------------------------- abstention
-
-
-def confusion(outcomes: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
-    """Confusion matrix of (answerable, abstained) pairs with the two error rates:
-    false-answer rate = unanswerable questions answered / unanswerable questions;
-    over-refusal rate = answerable questions abstained on / answerable questions."""
-    counts = Counter((bool(a), bool(b)) for a, b in outcomes)
-    m = {
-        "answerable_answered": counts[(True, False)],
-        "answerable_abstained": counts[(True, True)],
-        "unanswerable_answered": counts[(False, False)],
-        "unanswerable_abstained": counts[(False, True)],
-    }
-    answerable = m["answerable_answered"] + m["answerable_abstained"]
-    unanswerable = m["unanswerable_answered"] + m["unanswerable_abstained"]
-    total = answerable + unanswerable
-    m["false_answer_rate"] = m["unanswerable_answered"] / unanswerable if unanswerable else None
-    m["over_refusal_rate"] = m["answerable_abstained"] / answerable if answerable else None
-    m["abstention_accuracy"] = (m["answerable_answered"] + m["unanswerable_abstained"]) / total if total else None
-    return m
-
-
-# --------------------------------------------------------------------------- aggregation
-
-
-def mean(values: Iterable[float | None]) -> float | None:
-    """Mean over the values that are not None (None when there are none)."""
-    kept = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    return sum(kept) / len(kept) if kept else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default), None for no values."""
-    values = [float(v) for v in values if v is not None]
-    return float(np.percentile(values, q)) if values else None
+# --------------------------------------------------------------------------- one question
 
 
 def score_answer(
@@ -357,71 +326,3 @@ def question_passes(m: dict[str, Any]) -> tuple[bool, list[str]]:
     if m.get("citation_validity") == 0.0:
         reasons.append("invalid citations")
     return not reasons, reasons
-
-
-TOTAL_METRICS = (
-    # name in the totals (@k becomes @<k>), key in the per-question metrics
-    ("hit@k", "hit@k"),
-    ("recall@k", "recall@k"),
-    ("mrr", "rr"),
-    ("evidence_hit@k", "evidence_hit@k"),
-    ("key_fact_recall", "key_fact_recall"),
-    ("token_f1", "token_f1"),
-    ("semantic_similarity", "semantic_similarity"),
-    ("citation_validity", "citation_validity"),
-    ("citation_precision", "citation_precision"),
-    ("citation_recall", "citation_recall"),
-)
-
-
-def aggregate(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
-    """Totals over per-question metric dicts (each with "metrics", "pass", "latency_s").
-    Metric names carry k (`hit@5`); `counts` says how many questions each average is over."""
-    ok_rows = [r for r in rows if not r["metrics"].get("error")]
-    totals: dict[str, Any] = {}
-    counts: dict[str, int] = {}
-    for name, key in TOTAL_METRICS:
-        values = [r["metrics"].get(key) for r in ok_rows]
-        label = name.replace("@k", f"@{k}")
-        totals[label] = mean(values)
-        counts[label] = sum(v is not None for v in values)
-    matrix = confusion((r["metrics"]["answerable"], r["metrics"]["abstained"]) for r in ok_rows)
-    totals["false_answer_rate"] = matrix["false_answer_rate"]
-    totals["over_refusal_rate"] = matrix["over_refusal_rate"]
-    totals["abstention_accuracy"] = matrix["abstention_accuracy"]
-    totals["pass_rate"] = sum(bool(r["pass"]) for r in rows) / len(rows) if rows else None
-    latencies = [r["latency_s"] for r in ok_rows if r.get("latency_s") is not None]
-    totals["latency_p50"] = percentile(latencies, 50)
-    totals["latency_p95"] = percentile(latencies, 95)
-    counts.update({
-        "false_answer_rate": matrix["unanswerable_answered"] + matrix["unanswerable_abstained"],
-        "over_refusal_rate": matrix["answerable_answered"] + matrix["answerable_abstained"],
-        "abstention_accuracy": len(ok_rows), "pass_rate": len(rows),
-        "latency_p50": len(latencies), "latency_p95": len(latencies),
-    })
-    return {"totals": totals, "counts": counts, "confusion": matrix,
-            "questions": len(rows), "errors": len(rows) - len(ok_rows)}
-
-
-def per_tag(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per gold tag: question count, pass rate, key-fact recall (answered answerable questions),
-    abstention rate and the two abstention error rates."""
-    tags = sorted({t for r in rows for t in r.get("tags", [])})
-    out = {}
-    for tag in tags:
-        group = [r for r in rows if tag in r.get("tags", [])]
-        ok = [r for r in group if not r["metrics"].get("error")]
-        matrix = confusion((r["metrics"]["answerable"], r["metrics"]["abstained"]) for r in ok)
-        out[tag] = {
-            "questions": len(group),
-            "pass_rate": sum(bool(r["pass"]) for r in group) / len(group),
-            "key_fact_recall": mean(r["metrics"].get("key_fact_recall") for r in ok),
-            "abstention_rate": sum(r["metrics"]["abstained"] for r in ok) / len(ok) if ok else None,
-            "over_refusal_rate": matrix["over_refusal_rate"],
-            "false_answer_rate": matrix["false_answer_rate"],
-        }
-    return out
-
-
-# Metrics where lower is better (a gate on them is a ceiling, `metric <= value`).
-LOWER_IS_BETTER = {"false_answer_rate", "over_refusal_rate", "latency_p50", "latency_p95"}

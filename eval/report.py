@@ -7,7 +7,7 @@ import html as _html
 import io
 from typing import TYPE_CHECKING, Any
 
-from eval.metrics import LOWER_IS_BETTER
+from eval.totals import LOWER_IS_BETTER
 
 if TYPE_CHECKING:
     from eval.results import EvalRun

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eval import metrics as M
+from eval import totals as T
 from eval.baseline import diff_runs, load_baseline
 from eval.errors import HarnessError
 from eval.gate import Floor, check_gate, load_thresholds, parse_floor
 from eval.gold import evidence_not_in_sources, load_gold
 from eval.judge import JUDGE_CACHE, Judge
-from eval.results import EvalRun, print_summary, write_outputs
+from eval.outputs import print_summary, write_outputs
+from eval.results import EvalRun
+from rag.base.errors import BriefingError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("eval") / "out"
@@ -139,10 +142,8 @@ def run_eval(
 ) -> EvalRun:
     """Answer every gold question with `settings`' index, score it, write the reports.
 
-    Raises HarnessError for problems that are not the answerer's fault (exit 2)."""
-    from rag.base.errors import BriefingError
-    from rag.pipeline import Briefing
-
+    Raises HarnessError for problems that are not the answerer's fault (exit 2); the pipeline's
+    own errors (an unusable index, a model that will not load) count as such here."""
     stdout = stdout or sys.stdout
     started = time.time()
     if k < 1:
@@ -152,29 +153,44 @@ def run_eval(
     if judge and not settings.llm_configured:
         raise HarnessError("--judge needs an LLM: set OPENAI_API_KEY or OPENAI_BASE_URL (BRIEFING_OPENAI_*)")
     warnings: list[str] = []
-
-    # -- index: bring it in line with the corpus (incremental; nothing is embedded when unchanged)
     corpus = Path(corpus) if corpus else None
-    ingest_summary = None
-    if ingest_corpus:
-        target = corpus or Path(settings.corpus)
-        if not target.exists():
-            if corpus is not None:
-                raise HarnessError(f"corpus not found: {corpus}")
-            warnings.append(f"corpus folder {target} not found; evaluating the existing index as it is")
-        else:
-            from ingest.index import ingest
-
-            report = ingest([target], settings, progress=progress)
-            ingest_summary = report.summary()
-            if not report.ok:
-                warnings.append(f"ingest: {len(report.failed)} file(s) failed: "
-                                + "; ".join(f"{f.source}: {f.reason}" for f in report.failed[:5]))
-    briefing = Briefing(settings)
     try:
-        documents = briefing.store.document_records()
+        briefing, documents, ingest_summary = prepare_index(settings, records, corpus, warnings,
+                                                            ingest_corpus=ingest_corpus, progress=progress)
+        supports = supports if supports is not None else _support_checker()
+        if supports is None:
+            warnings.append("citation_precision not computed: the support check rag.verify.supports is not available")
+        judge_ = Judge(settings, Path(settings.data_dir) / JUDGE_CACHE) if judge else None
+        rows, models = answer_questions(briefing, records, k, supports=supports, judge=judge_, progress=progress)
+        summary, tags = score_run(rows, k, briefing.embedder, judged=judge_ is not None)
+    except HarnessError:
+        raise
     except BriefingError as exc:
         raise HarnessError(str(exc)) from exc
+
+    manifest = build_manifest(
+        settings, started=started, gold_path=gold_path, gold_sha=gold_sha, records=records, corpus=corpus,
+        briefing=briefing, documents=documents, ingest_summary=ingest_summary, k=k, models=models,
+        judge=judge_, supports=supports)
+    run = EvalRun(out_dir=Path(out_dir) if out_dir else default_out_dir(), manifest=manifest, rows=rows,
+                  summary=summary, tags=tags, gate=check_gate(floors, summary["totals"]),
+                  diff=diff_runs(base["questions"], {r["id"]: bool(r["pass"]) for r in rows}) if base else None,
+                  baseline=base, warnings=warnings)
+    write_outputs(run)
+    print_summary(run, stdout)
+    return run
+
+
+def prepare_index(settings, records: list[dict], corpus: Path | None, warnings: list[str], *,
+                  ingest_corpus: bool = True, progress: bool | None = None):
+    """Bring the index in line with the corpus (incremental: nothing is embedded when unchanged),
+    open the pipeline over it, and warn about gold sources and evidence the index does not hold.
+    Returns (briefing, document records, ingest summary or None)."""
+    from rag.pipeline import Briefing
+
+    ingest_summary = _ingest_corpus(settings, corpus, warnings, progress) if ingest_corpus else None
+    briefing = Briefing(settings)
+    documents = briefing.store.document_records()
     if not documents:
         raise HarnessError(f"the index in {briefing.store.location} is empty; pass --corpus DIR")
     indexed = [d.source for d in documents]
@@ -186,71 +202,101 @@ def run_eval(
     if not_verbatim:
         warnings.append(f"evidence quotes not found verbatim in their sources: {', '.join(not_verbatim[:10])}"
                         + (f" and {len(not_verbatim) - 10} more" if len(not_verbatim) > 10 else ""))
+    return briefing, documents, ingest_summary
 
-    supports = supports if supports is not None else _support_checker()
-    if supports is None:
-        warnings.append("citation_precision not computed: the support check rag.verify.supports is not available")
-    embedder = briefing.embedder
-    judge_ = Judge(settings, Path(settings.data_dir) / JUDGE_CACHE) if judge else None
 
-    # -- warm up (model load, BM25 build) so the first question's latency is comparable
-    try:
+def _ingest_corpus(settings, corpus: Path | None, warnings: list[str], progress: bool | None) -> dict | None:
+    target = corpus or Path(settings.corpus)
+    if not target.exists():
+        if corpus is not None:
+            raise HarnessError(f"corpus not found: {corpus}")
+        warnings.append(f"corpus folder {target} not found; evaluating the existing index as it is")
+        return None
+    from ingest.index import ingest
+
+    report = ingest([target], settings, progress=progress)
+    if not report.ok:
+        warnings.append(f"ingest: {len(report.failed)} file(s) failed: "
+                        + "; ".join(f"{f.source}: {f.reason}" for f in report.failed[:5]))
+    return report.summary()
+
+
+def answer_questions(briefing, records: list[dict], k: int, *, supports=None, judge: Judge | None = None,
+                     progress: bool | None = None) -> tuple[list[dict[str, Any]], set[str]]:
+    """Ask every gold question and score its answer: one row per question (an exception is
+    recorded in its row, not raised), and the answer models that were used."""
+    from tqdm import tqdm
+
+    try:  # warm up (model load, BM25 build) so the first question's latency is comparable
         briefing.retrieve(records[0]["question"], k)
     except BriefingError:
         pass
-
-    from tqdm import tqdm
-
-    show = progress if progress is not None else True
     rows: list[dict[str, Any]] = []
     models: set[str] = set()
+    show = progress if progress is not None else True
     bar = tqdm(records, desc="Evaluating", unit="q", file=sys.stderr, disable=not show)
     for record in bar:
         t0 = time.perf_counter()
         try:
             answer = briefing.ask(record["question"])
         except Exception as exc:  # recorded, reported, and the run exits 2 at the end
-            row = {"id": record["id"], "question": record["question"], "tags": record["tags"],
-                   "answerable": record["answerable"], "key_facts": record["key_facts"], "answer": None,
-                   "metrics": {"answerable": record["answerable"], "abstained": False,
-                               "error": f"{type(exc).__name__}: {exc}"},
-                   "latency_s": None}
-            row["pass"], row["reasons"] = M.question_passes(row["metrics"])
-            rows.append(row)
+            rows.append(_error_row(record, exc))
             continue
         latency = time.perf_counter() - t0
         if answer.model:
             models.add(answer.model)
-        m = M.score_answer(record, answer, k, embedder=embedder, supports=supports, with_similarity=False)
-        if judge_ is not None and record["answerable"] and not answer.abstained:
-            m["judge"] = judge_.verdict(record, answer)
-        passed, reasons = M.question_passes(m)
-        rows.append({
-            "id": record["id"], "question": record["question"], "tags": record["tags"],
-            "answerable": record["answerable"], "key_facts": record["key_facts"],
-            "reference_answer": record["reference_answer"], "pass": passed, "reasons": reasons,
-            "latency_s": round(latency, 4), "metrics": m, "answer": answer.to_dict(),
-        })
+        rows.append(_answer_row(record, answer, latency, k, briefing.embedder, supports, judge))
     bar.close()
+    return rows, models
+
+
+def _answer_row(record: dict, answer, latency: float, k: int, embedder, supports, judge: Judge | None) -> dict:
+    m = M.score_answer(record, answer, k, embedder=embedder, supports=supports, with_similarity=False)
+    if judge is not None and record["answerable"] and not answer.abstained:
+        m["judge"] = judge.verdict(record, answer)
+    passed, reasons = M.question_passes(m)
+    return {
+        "id": record["id"], "question": record["question"], "tags": record["tags"],
+        "answerable": record["answerable"], "key_facts": record["key_facts"],
+        "reference_answer": record["reference_answer"], "pass": passed, "reasons": reasons,
+        "latency_s": round(latency, 4), "metrics": m, "answer": answer.to_dict(),
+    }
+
+
+def _error_row(record: dict, exc: Exception) -> dict:
+    row = {"id": record["id"], "question": record["question"], "tags": record["tags"],
+           "answerable": record["answerable"], "key_facts": record["key_facts"], "answer": None,
+           "metrics": {"answerable": record["answerable"], "abstained": False,
+                       "error": f"{type(exc).__name__}: {exc}"},
+           "latency_s": None}
+    row["pass"], row["reasons"] = M.question_passes(row["metrics"])
+    return row
+
+
+def score_run(rows: list[dict[str, Any]], k: int, embedder, *, judged: bool = False):
+    """Semantic similarity for every answered answerable question (one batch), then the totals
+    (with the judge's, when it was asked) and the per-tag breakdown. Returns (summary, tags)."""
     scored = [r for r in rows if r["answer"] is not None and r["answerable"] and not r["metrics"]["abstained"]]
     sims = M.semantic_similarities(embedder, [(r["answer"]["text"], r["reference_answer"]) for r in scored])
     for r, sim in zip(scored, sims):
         r["metrics"]["semantic_similarity"] = sim
-
-    summary = M.aggregate(rows, k)
-    if judge_ is not None:
+    summary = T.aggregate(rows, k)
+    if judged:
         verdicts = [r["metrics"]["judge"] for r in rows if r["metrics"].get("judge")]
-        scored = [v for v in verdicts if v["status"] == "scored"]
-        summary["totals"]["judge_correct"] = M.mean(float(v["correct"]) for v in scored)
-        summary["totals"]["judge_faithful"] = M.mean(float(v["faithful"]) for v in scored)
-        summary["counts"]["judge_correct"] = summary["counts"]["judge_faithful"] = len(scored)
-        summary["judge_unscored"] = len(verdicts) - len(scored)
-    tags = M.per_tag(rows)
-    gate = check_gate(floors, summary["totals"])
-    current = {r["id"]: bool(r["pass"]) for r in rows}
-    diff = diff_runs(base["questions"], current) if base else None
+        scored_verdicts = [v for v in verdicts if v["status"] == "scored"]
+        summary["totals"]["judge_correct"] = T.mean(float(v["correct"]) for v in scored_verdicts)
+        summary["totals"]["judge_faithful"] = T.mean(float(v["faithful"]) for v in scored_verdicts)
+        summary["counts"]["judge_correct"] = summary["counts"]["judge_faithful"] = len(scored_verdicts)
+        summary["judge_unscored"] = len(verdicts) - len(scored_verdicts)
+    return summary, T.per_tag(rows)
 
-    manifest = {
+
+def build_manifest(settings, *, started: float, gold_path: Path, gold_sha: str, records: list[dict],
+                   corpus: Path | None, briefing, documents: list, ingest_summary: dict | None, k: int,
+                   models: set[str], judge: Judge | None, supports) -> dict[str, Any]:
+    """What the run was: when, which commit, gold file, index, models and settings."""
+    embedder = briefing.embedder
+    return {
         "started": _dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 2),
         "git_commit": _git_commit(),
@@ -264,20 +310,13 @@ def run_eval(
         "models": {
             "embedder": getattr(embedder, "name", settings.embed_model),
             "answerer": sorted(models) or [settings.llm_model if settings.resolved_answer_mode == "llm" else "extractive"],
-            "judge": judge_.model if judge_ else None,
+            "judge": judge.model if judge else None,
         },
         "support_check": (f"verbatim quote of the cited passage, else {supports.__module__}.{supports.__name__}"
                           if supports else None),
         "settings": settings_dump(settings),
         "python": sys.version.split()[0],
     }
-    out_dir = Path(out_dir) if out_dir else default_out_dir()
-    run = EvalRun(out_dir=out_dir, manifest=manifest, rows=rows, summary=summary, tags=tags, gate=gate,
-                  diff=diff, baseline=base, warnings=warnings)
-    write_outputs(run)
-    print_summary(run, stdout)
-    return run
-
 
 # --------------------------------------------------------------------------- command line
 
@@ -330,9 +369,9 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
         settings = _resolve_settings(args, settings)
         run = run_eval(settings, args.gold, args.out, k=args.k, corpus=args.corpus, baseline=args.baseline,
                        floors=floors, judge=args.judge, progress=False if args.no_progress else None)
-    except HarnessError as exc:
+    except BriefingError as exc:  # HarnessError (2): run_eval raises the pipeline's own errors as one
         print(f"eval error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -341,7 +380,7 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
 
         traceback.print_exc()
         print(f"eval error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return HarnessError.exit_code
     if run.errors:
         print(f"eval error: {run.errors} question(s) raised an exception", file=sys.stderr)
     return run.exit_code

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from eval import metrics as M
+from eval import totals as T
 from rag.base.types import Answer, Citation, Passage
 
 
@@ -37,6 +38,7 @@ def test_strip_markers_and_markers():
     text = "Alpha [1]. Beta [2][3] gamma [4, 5]."
     assert M.strip_markers(text) == "Alpha. Beta gamma."
     assert M.markers(text) == [1, 2, 3, 4, 5]
+    assert M.markers("Ranges [2-4] and repeats [1] [1].") == [2, 3, 4, 1, 1]  # the shared parser's forms
 
 
 # --------------------------------------------------------------------------- key facts
@@ -232,7 +234,7 @@ def test_citation_recall():
 def test_confusion_matrix_hand_computed():
     # (answerable, abstained)
     outcomes = [(True, False)] * 6 + [(True, True)] * 2 + [(False, False)] * 1 + [(False, True)] * 3
-    m = M.confusion(outcomes)
+    m = T.confusion(outcomes)
     assert (m["answerable_answered"], m["answerable_abstained"], m["unanswerable_answered"],
             m["unanswerable_abstained"]) == (6, 2, 1, 3)
     assert m["false_answer_rate"] == pytest.approx(1 / 4)
@@ -241,7 +243,7 @@ def test_confusion_matrix_hand_computed():
 
 
 def test_confusion_matrix_without_unanswerable():
-    m = M.confusion([(True, False)])
+    m = T.confusion([(True, False)])
     assert m["false_answer_rate"] is None and m["over_refusal_rate"] == 0.0
 
 
@@ -266,7 +268,7 @@ def test_abstentions_are_excluded_from_answer_metrics_not_scored_nan():
     assert r2["metrics"]["key_fact_recall"] is None and r2["metrics"]["token_f1"] is None
     assert r2["metrics"]["citation_precision"] is None and r2["metrics"]["citation_recall"] is None
     assert r2["metrics"]["hit@k"] == 1.0 and r2["metrics"]["rr"] == 0.5  # retrieval still measured
-    summary = M.aggregate([r1, r2], k=5)
+    summary = T.aggregate([r1, r2], k=5)
     t = summary["totals"]
     assert t["key_fact_recall"] == 1.0 and summary["counts"]["key_fact_recall"] == 1
     assert t["citation_precision"] == 1.0 and t["citation_recall"] == 1.0
@@ -278,7 +280,7 @@ def test_abstentions_are_excluded_from_answer_metrics_not_scored_nan():
 
 def test_all_abstained_gives_none_not_nan():
     abstained = A("The documents don't answer this.", abstained=True)
-    summary = M.aggregate([_row(RECORD, abstained), _row(UNANSWERABLE, abstained)], k=5)
+    summary = T.aggregate([_row(RECORD, abstained), _row(UNANSWERABLE, abstained)], k=5)
     t = summary["totals"]
     assert t["key_fact_recall"] is None and t["token_f1"] is None and t["citation_validity"] is None
     assert t["hit@5"] == 0.0  # nothing retrieved: a miss, not missing
@@ -300,11 +302,11 @@ def test_question_fails_on_missing_fact_and_invalid_citation():
 
 
 def test_percentiles_and_latency_totals():
-    assert M.percentile([1, 2, 3, 4], 50) == pytest.approx(2.5)
-    assert M.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 95) == pytest.approx(10.5)
-    assert M.percentile([], 50) is None
+    assert T.percentile([1, 2, 3, 4], 50) == pytest.approx(2.5)
+    assert T.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 95) == pytest.approx(10.5)
+    assert T.percentile([], 50) is None
     rows = [_row(UNANSWERABLE, A("no", abstained=True), latency=x) for x in (0.1, 0.2, 0.3, 0.4)]
-    t = M.aggregate(rows, k=5)["totals"]
+    t = T.aggregate(rows, k=5)["totals"]
     assert t["latency_p50"] == pytest.approx(0.25) and t["latency_p95"] == pytest.approx(0.385)
 
 
@@ -313,7 +315,7 @@ def test_per_tag_breakdown():
     half = A("Japan raised spending to 2%. [1]", [Citation(1, PA)], [PA])
     other = dict(RECORD, id="q2", tags=["dates-numbers", "why"])
     rows = [_row(RECORD, good), _row(other, half), _row(UNANSWERABLE, good)]
-    tags = M.per_tag(rows)
+    tags = T.per_tag(rows)
     assert set(tags) == {"dates-numbers", "why", "unanswerable"}
     assert tags["dates-numbers"]["key_fact_recall"] == pytest.approx(0.75)
     assert tags["dates-numbers"]["pass_rate"] == 0.5
