@@ -7,13 +7,19 @@ Skipped, loudly, only when /usr/bin/chromium is missing (`make browser` installs
 
 from __future__ import annotations
 
+import re
 import shutil
-import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+try:  # tests/ is on sys.path under pytest's default "prepend" import mode
+    from helpers import free_port
+    from openai_stub import Reply, StubOpenAI
+except ImportError:  # pragma: no cover
+    from tests.helpers import free_port
+    from tests.openai_stub import Reply, StubOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,6 +34,8 @@ if not CHROMIUM.exists():
     print(message, file=sys.stderr)
     pytest.skip(message, allow_module_level=True)
 
+from playwright.sync_api import expect  # noqa: E402  (only once chromium is known to be there)
+
 XSS_DOC = """Operation Bluefin field notes <img src=x onerror="window.__xss=1"></script><script>window.__xss=5</script>
 Date: 2025-12-01
 
@@ -37,12 +45,6 @@ Operation Bluefin ended after three weeks without incident.
 """
 
 ZEPHYR_DOC = "Zephyr Accord note\n\nThe Zephyr Accord was signed in Reykjavik in 2031.\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +69,7 @@ def _serve(settings, briefing):
     from ui.app import build_app
 
     app = build_app(settings, briefing)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     return app
 
 
@@ -85,16 +87,12 @@ def llm_app(ui_briefing):
     sharing the index and embedder of the first."""
     from rag.pipeline import Briefing
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from openai_stub import StubOpenAI
-
     with StubOpenAI() as stub:
         settings = ui_briefing.settings.model_copy(update={
             "answer_mode": "llm", "openai_base_url": stub.base_url, "openai_api_key": "test",
             "llm_model": "stub-model", "llm_timeout": 10, "llm_max_retries": 0})
-        briefing = Briefing(settings)
-        for name in ("store", "embedder", "retriever"):
-            briefing.__dict__[name] = getattr(ui_briefing, name)
+        briefing = Briefing(settings, store=ui_briefing.store, embedder=ui_briefing.embedder,
+                            retriever=ui_briefing.retriever)
         app = _serve(settings, briefing)
         yield app.local_url.rstrip("/"), stub, briefing
         app.close()
@@ -145,6 +143,14 @@ def ask(page, question: str, timeout: float = 60_000):
     return page.locator("#chat .message-row.bot-row").last
 
 
+# The sources card with this id sits in the top half of the sources panel's visible area.
+CARD_IN_VIEW = """(id) => { const card = document.getElementById(id);
+                           const panel = document.querySelector('#sources .src-panel');
+                           if (!card || !panel) return false;
+                           const p = panel.getBoundingClientRect(), top = card.getBoundingClientRect().top;
+                           return p.top - 1 <= top && top <= p.top + p.height / 2; }"""
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / name), full_page=False)
 
@@ -168,14 +174,13 @@ def test_answer_with_linked_marker_and_highlighted_passage(page):
     marks = page.locator("#sources article.src-card mark")
     assert marks.count() >= 1
     assert any("Free and Open Indo-Pacific" in t for t in marks.all_inner_texts())
-    # clicking a marker brings its card into view in the sources panel
+    # clicking a marker scrolls its card, out of view until then, into view in the sources panel
     last_marker = answer.locator("a.cite").last
     target = last_marker.get_attribute("href").lstrip("#")
+    assert target != "src-1-1" and not page.evaluate(CARD_IN_VIEW, target), "nothing to scroll to"
     last_marker.click()
-    page.wait_for_timeout(900)
-    panel = page.locator("#sources .src-panel").bounding_box()
-    target_box = page.locator(f"#sources #{target}").bounding_box()
-    assert panel["y"] - 1 <= target_box["y"] <= panel["y"] + panel["height"] / 2
+    page.wait_for_function(CARD_IN_VIEW, arg=target, timeout=10_000)
+    expect(page.locator(f"#sources #{target}")).to_have_class(re.compile(r"\bflash\b"))
     shot(page, "01-answer-sources.png")
     # the passage in the context of its document
     context = page.locator(f"#sources #{target} details.src-context")
@@ -231,12 +236,15 @@ def test_scope_filter_restricts_retrieval(page):
             if attempt == 2:
                 raise
             date_from.fill("")
+    # answered from the documents without a scope (the first test); nothing is dated 2030 or later
     answer = ask(page, "What does FOIP stand for?")
-    assert answer.locator(".abstain").count() == 1 or answer.locator(".error").count() == 1
+    expect(answer.locator(".abstain")).to_contain_text("nothing in the selected documents matches")
+    assert answer.locator(".answer").count() == 0
+    assert page.locator("#sources article.src-card").count() == 0
     shot(page, "04-scope-filter.png")
 
 
-def test_upload_a_file_then_ask_about_it_then_remove_it(page, tmp_path):
+def test_upload_a_file_then_ask_about_it_then_remove_it(page, tmp_path, ui_briefing):
     upload = tmp_path / "Zephyr Accord (draft).txt"
     upload.write_text(ZEPHYR_DOC, encoding="utf-8")
     page.get_by_role("tab", name="Documents").click()
@@ -269,61 +277,88 @@ def test_upload_a_file_then_ask_about_it_then_remove_it(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#remove-report').innerText.includes('Removed')")
     assert "file itself was not deleted" in page.locator("#remove-report").inner_text()
     page.wait_for_function("() => !document.querySelector('#docs-table').innerText.includes('Zephyr')")
+    assert (Path(ui_briefing.settings.corpus) / "uploads" / "Zephyr-Accord-draft.txt").is_file()
+    assert "uploads/Zephyr-Accord-draft.txt" not in {r.source for r in ui_briefing.store.document_records()}
 
 
 def test_upload_rejects_wrong_type_with_a_reason(page, tmp_path):
+    from ui.uploads import ALLOWED_SUFFIXES
+
     bad = tmp_path / "notes.csv"
     bad.write_text("a,b\n1,2\n")
     page.get_by_role("tab", name="Documents").click()
-    # the browser picker filters by type; a dropped/forced file still reaches the server check
+    # the upload box refuses it in the browser (its file_types), saying why; nothing reaches the index
     page.locator("#upload input[type=file]").set_input_files(str(bad))
-    page.wait_for_timeout(1500)
+    reason = f"Invalid file type: notes.csv. Only {', '.join(ALLOWED_SUFFIXES)} allowed."
+    expect(page.get_by_text(reason).first).to_be_visible(timeout=30_000)
     page.locator("#add-btn").click()
-    page.locator("#upload-report .upload-report").wait_for(timeout=30_000)
-    text = page.locator("#upload-report").inner_text()
-    assert "skipped" in text or "No files" in text, text
+    expect(page.locator("#upload-report")).to_have_text("No files were uploaded.", timeout=30_000)
+
+
+def test_upload_skips_an_empty_file_with_a_reason(page, tmp_path, ui_briefing):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    page.get_by_role("tab", name="Documents").click()
+    # a file of an allowed type reaches the server's checks, which skip it and say why
+    page.locator("#upload input[type=file]").set_input_files(str(empty))
+    expect(page.locator("#upload")).to_contain_text("empty", timeout=30_000)
+    page.locator("#add-btn").click()
+    expect(page.locator("#upload-report")).to_contain_text("skipped empty.txt: empty file", timeout=30_000)
+    assert not (Path(ui_briefing.settings.corpus) / "uploads" / "empty.txt").exists()
 
 
 def test_document_html_renders_as_text_and_runs_nothing(page):
     answer = ask(page, "What happened in Operation Bluefin?")
     assert answer.locator("a.cite").count() >= 1
-    page.wait_for_timeout(500)
-    assert page.evaluate("typeof window.__xss") == "undefined"
+    # the markup in the answer and in the passage shows as text ...
+    assert '<img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script>' in answer.inner_text()
+    panel_text = page.locator("#sources").inner_text()
+    for literal in ('<img src=x onerror="window.__xss=1"></script><script>window.__xss=5</script>',
+                    "<script>window.__xss=2</script>", "${window.__xss=3}",
+                    "{{constructor.constructor('window.__xss=4')()}}"):
+        assert literal in panel_text, literal
+    # ... and never becomes an element: no <img src=x> whose onerror could fire, no script carrying it
     assert page.locator('img[src="x"]').count() == 0
     # the only scripts mentioning it are Gradio's JSON page config (where `<` is \u003c-escaped)
     assert page.evaluate("""() => [...document.scripts].filter(s => s.textContent.includes('__xss'))
                                   .every(s => s.textContent.startsWith('window.gradio_config'))""")
     assert page.locator("#chat script, #sources script, #docs-table script").count() == 0
-    panel_text = page.locator("#sources").inner_text()
-    assert '<img src=x onerror="window.__xss=1">' in panel_text
-    assert "<script>window.__xss=2</script>" in panel_text or "<img src=x" in answer.inner_text()
-    assert "${window.__xss=3}" in panel_text or "{{constructor" in panel_text
+    assert page.evaluate("typeof window.__xss") == "undefined"
     shot(page, "07-xss-rendered-as-text.png")
     page.get_by_role("tab", name="Documents").click()
-    table = page.locator("#docs-table")
-    table.wait_for(state="visible")
-    page.wait_for_timeout(300)
-    assert "<img src=x" in table.inner_text()
+    # the title, markup and all, is a cell of text in the documents table
+    title = 'Operation Bluefin field notes <img src=x onerror="window.__xss=1">'
+    expect(page.locator("#docs-table")).to_contain_text(title)
+    assert page.locator('img[src="x"]').count() == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
     shot(page, "08-documents-xss-title.png")
 
 
-def test_follow_up_question_keeps_history_and_earlier_sources(page):
-    ask(page, "What does FOIP stand for?")
-    ask(page, "What did Takaichi say about it in her policy speech?")
+def test_follow_up_question_keeps_history_and_earlier_sources(page, ui_briefing):
+    question, follow_up = "What does FOIP stand for?", "What did Takaichi say about it in her policy speech?"
+    first = ui_briefing.ask(question)
+    with_history = ui_briefing.ask(follow_up, [{"role": "user", "content": question},
+                                              {"role": "assistant", "content": first.text}])
+    opening = with_history.text.split(" [")[0]
+    assert not ui_briefing.ask(follow_up).text.startswith(opening), "the history would make no difference"
+
+    ask(page, question)
+    second = ask(page, follow_up)
+    # the follow-up was asked with the conversation so far ("it" = FOIP), as turn 2
+    assert second.locator(".answer p").first.inner_text().startswith(opening)
+    assert second.locator("a.cite").first.get_attribute("href") == "#src-2-1"
     first_marker = page.locator("#chat .message-row.bot-row").first.locator("a.cite").first
     assert first_marker.get_attribute("href") == "#src-1-1"
     assert page.locator("#chat .message-row.bot-row").count() == 2
-    assert page.locator("#sources details.src-older").count() == 1
+    older = page.locator("#sources details.src-older")
+    assert older.count() == 1 and not older.evaluate("d => d.open")
     # a marker of the earlier answer opens its folded sources and scrolls to the card
     first_marker.click()
-    page.wait_for_timeout(900)
-    assert page.locator("#sources details.src-older").first.evaluate("d => d.open")
-    assert page.locator("#sources #src-1-1").is_visible()
+    page.wait_for_function("() => document.querySelector('#sources details.src-older').open", timeout=10_000)
+    page.wait_for_function(CARD_IN_VIEW, arg="src-1-1", timeout=10_000)
 
 
 def test_llm_answer_streams_and_unsupported_sentences_are_flagged(browser, llm_app):
-    from openai_stub import Reply
     from rag.llm import MAX_PASSAGES
 
     url, stub, briefing = llm_app
@@ -351,7 +386,8 @@ def test_llm_answer_streams_and_unsupported_sentences_are_flagged(browser, llm_a
         answer = page.locator("#chat .message-row.bot-row").last
         assert "LLM: stub-model" in answer.locator(".answer-meta").inner_text()
         flagged = answer.locator(".unsupported")
-        assert flagged.count() == 1 and "nuclear weapon by 2030" in flagged.inner_text()
+        assert flagged.count() == 1
+        assert "nuclear weapon by 2030" in flagged.inner_text()
         assert "not supported" in answer.locator(".warn").inner_text()
         assert (box(page, "#chat"), box(page, "#sources .src-panel"), box(page, "#question")) == layout_before
         assert page.locator("#sources article.src-card").count() >= 1

@@ -3,19 +3,17 @@ guards (bind address, basic auth), and how uploads are indexed."""
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 
 import pytest
 
+try:  # tests/ is on sys.path under pytest's default "prepend" import mode
+    from helpers import free_port
+except ImportError:  # pragma: no cover
+    from tests.helpers import free_port
+
 QUESTION = "What does FOIP stand for?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +22,7 @@ def app_url(settings, briefing):
     from ui.app import build_app
 
     app = build_app(settings, briefing)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     yield app.local_url
     app.close()
 
@@ -108,7 +106,7 @@ def test_launch_with_auth_requires_login(settings):
 
     from ui.server import launch
 
-    port = _free_port()
+    port = free_port()
     app = launch(settings.model_copy(update={"ui_auth": "analyst:correct horse", "ui_port": port}),
                  prevent_thread_lock=True, quiet=True)
     try:
@@ -161,7 +159,7 @@ def test_launch_indexes_the_corpus_when_the_index_is_empty(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "harbour.txt").write_text("Harbour note\n\nThe northern harbour opened in 1901.\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     settings = Settings(data_dir=tmp_path / "index", corpus=corpus, answer_mode="extractive", ui_port=port,
                         openai_api_key="", openai_base_url="")
     app = launch(settings, prevent_thread_lock=True, quiet=True)

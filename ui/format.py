@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from rag.base.markers import MARKER
 from rag.base.types import Answer, Citation
 from ui.documents import upload_report_html
 from ui.markup import anchor_id, esc, merge_ranges
@@ -33,7 +34,6 @@ CHAT_PLACEHOLDER = (
     "in the sources panel. When the documents don't answer, you are told so, with the nearest passages.</p>"
     "<p>Enter sends · <b>Scope</b> narrows the documents and dates · <b>Documents</b> adds files.</p></div>"
 )
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 # --- the answer in the chat ------------------------------------------------------------------
@@ -41,22 +41,24 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def link_markers(escaped: str, citations: Sequence[Citation], turn: int) -> str:
     """Turn `[n]` markers of already-escaped text into links to the sources panel.
 
-    Only numbers that are real citations become links; unverified citations get a visible ⚠.
+    Only single-number markers (`[3]`, not `[1, 3]` or `[2-4]`; the answerers write one number per
+    bracket) of real citations become links; unverified citations get a visible ⚠.
     """
     by_n = {c.n: c for c in citations}
 
     def repl(match: re.Match) -> str:
-        n = int(match.group(1))
-        citation = by_n.get(n)
+        number = match.group(1)
+        citation = by_n.get(int(number)) if number.isdigit() else None
         if citation is None:
             return match.group(0)
+        n = citation.n
         if citation.verified:
             return (f'<a class="cite" href="#{anchor_id(turn, n)}" data-turn="{int(turn)}" data-n="{n}" '
                     f'title="Source {n}: {esc(citation.passage.title or citation.passage.source)}">[{n}]</a>')
         return (f'<a class="cite cite-unverified" href="#{anchor_id(turn, n)}" data-turn="{int(turn)}" '
                 f'data-n="{n}" title="Unverified: source {n} does not support this sentence">[{n}]&#9888;</a>')
 
-    return _MARKER.sub(repl, escaped)
+    return MARKER.sub(repl, escaped)
 
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use sentinels marking unsupported sentences
