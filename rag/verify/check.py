@@ -226,7 +226,7 @@ def verify_answer(
     backed by its passage -- and the sentences (markers stripped) not fully backed by a valid
     citation, including sentences with no marker at all. Sentences that state nothing ("The
     documents don't say.") are neither checked nor flagged. Spans are the best-matching passage
-    windows with offsets into the *passage text*; `rag.llm` maps them to document offsets.
+    windows with offsets into the *passage text*; `Verifier` maps them to document sentences.
     """
     checks = check_sentences(text, passages_by_marker, embedder)
     return citations_from_checks(checks, passages_by_marker), unsupported_sentences(checks)
@@ -236,11 +236,11 @@ def unsupported_sentences(checks: list[SentenceCheck]) -> tuple[str, ...]:
     return tuple(strip_markers(c.sentence) for c in checks if not c.supported)
 
 
-SpanMapper = Callable[[Passage, int, int], list[Span]]
+MapSpans = Callable[[Passage, int, int], list[Span]]  # passage window -> document sentences
 
 
 def citations_from_checks(
-    checks: list[SentenceCheck], passages_by_marker: dict[int, Passage], span_mapper: SpanMapper | None = None
+    checks: list[SentenceCheck], passages_by_marker: dict[int, Passage], span_mapper: MapSpans | None = None
 ) -> tuple[Citation, ...]:
     order: list[int] = []
     bad: set[int] = set()
