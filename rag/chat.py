@@ -83,20 +83,22 @@ class OpenAIChat:
         try:
             response = self._sdk().chat.completions.create(
                 model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
+            raise classify(exc, self.settings) from exc
+        try:
             for chunk in response:
                 delta = chunk.choices[0].delta.content if chunk.choices else None
                 if delta:
                     yield delta
         except GeneratorExit:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a reason
-            raise classify(exc, self.settings) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise classify(exc, self.settings, streaming=True) from exc
         finally:
-            if response is not None:
-                try:
-                    response.close()
-                except Exception:  # noqa: BLE001
-                    pass
+            try:
+                response.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def complete(self, messages: list[dict[str, str]], max_tokens: int, timeout: float) -> str:
         """No retries: this is the short follow-up rewrite, which has an offline fallback."""
@@ -138,14 +140,20 @@ def _retry_after(response: Any) -> float | None:
         return None
 
 
-def classify(exc: BaseException, settings: Settings) -> LLMError:
-    """Map an SDK exception to a reason a user can act on."""
+def classify(exc: BaseException, settings: Settings, streaming: bool = False) -> LLMError:
+    """Map an SDK exception to a reason a user can act on. `streaming`: it was raised while
+    reading a stream that had started (openai 1-2 let httpx's errors through there, openai 3
+    wraps them as APITimeoutError / APIConnectionError; both mean a stall or a cut-off)."""
     if isinstance(exc, LLMError):
         return exc
     import httpx
     import openai
 
     where = endpoint(settings)
+    if streaming and isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+        return RetryableError(f"the answer stream from {where} stalled for more than {settings.llm_timeout:g}s")
+    if streaming and isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+        return RetryableError(f"the connection to {where} dropped before the answer was complete")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         body = exc.body if isinstance(exc.body, dict) else {}

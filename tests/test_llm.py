@@ -82,7 +82,7 @@ def test_request_carries_retrieved_passages_and_configured_model(briefing, setti
     assert len(stub.requests) == 1
     request = stub.requests[0]
     assert request["model"] == MODEL and request["stream"] is True
-    assert request["headers"].get("Authorization") == "Bearer test"
+    assert {k.lower(): v for k, v in request["headers"].items()}.get("authorization") == "Bearer test"
     system = request["messages"][0]
     assert system["role"] == "system" and "[n]" not in system["content"] and "don't say" in system["content"]
     prompt = user_prompt(request)
