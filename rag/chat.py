@@ -150,9 +150,10 @@ def classify(exc: BaseException, settings: Settings, streaming: bool = False) ->
     import openai
 
     where = endpoint(settings)
-    if streaming and isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+    if isinstance(exc, httpx.TimeoutException) or (streaming and isinstance(exc, openai.APITimeoutError)):
         return RetryableError(f"the answer stream from {where} stalled for more than {settings.llm_timeout:g}s")
-    if streaming and isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+    # RemoteProtocolError, ReadError ...: cut off mid-stream
+    if isinstance(exc, httpx.TransportError) or (streaming and isinstance(exc, openai.APIConnectionError)):
         return RetryableError(f"the connection to {where} dropped before the answer was complete")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
@@ -180,10 +181,6 @@ def classify(exc: BaseException, settings: Settings, streaming: bool = False) ->
         return RetryableError(f"no response from {where} within {settings.llm_timeout:g}s")
     if isinstance(exc, openai.APIConnectionError):
         return RetryableError(f"cannot connect to {where}; is the server running? (OPENAI_BASE_URL)")
-    if isinstance(exc, httpx.TimeoutException):
-        return RetryableError(f"the answer stream from {where} stalled for more than {settings.llm_timeout:g}s")
-    if isinstance(exc, httpx.TransportError):  # RemoteProtocolError, ReadError ...: cut off mid-stream
-        return RetryableError(f"the connection to {where} dropped before the answer was complete")
     if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
         return RetryableError(f"{where} sent a malformed response")
     if isinstance(exc, openai.OpenAIError):

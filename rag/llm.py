@@ -25,6 +25,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Iterator
 
+from rag.answerer import relay
 from rag.base.errors import LLMError
 from rag.base.types import Answer, Passage
 from rag.chat import ChatClient
@@ -136,12 +137,7 @@ class LLMAnswerer:
     def _fallback(self, evidence: "Evidence", question: str, reason: str, streamed: bool) -> Iterator[str | Answer]:
         if streamed:
             yield FALLBACK_SEPARATOR.format(reason=reason)
-        answer = None
-        for item in self.fallback.answer(question, evidence):
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                yield item
+        answer = yield from relay(self.fallback.answer(question, evidence))
         yield dataclasses.replace(answer, notice=f"LLM unavailable ({reason}); showing an extractive answer")
 
     def _checked(self, question: str, evidence: "Evidence", passages: list[Passage], text: str) -> Answer:

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from rag.answerer import Answerer
+from rag.answerer import Answerer, last_answer, relay
 from rag.base.errors import InputError, StoreError
 from rag.base.settings import Settings
 from rag.base.types import Answer, Passage
@@ -126,12 +126,7 @@ class Briefing:
         return self.retriever.retrieve(question, k, filters).passages
 
     def ask(self, question: str, history: list | None = None, filters: Any = None) -> Answer:
-        answer = None
-        for item in self.ask_stream(question, history, filters):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+        return last_answer(self.ask_stream(question, history, filters))
 
     def ask_stream(self, question: str, history: list | None = None, filters: Any = None) -> Iterator[str | Answer]:
         """Text deltas as the answer is written, then the final `Answer`."""
@@ -154,13 +149,7 @@ class Briefing:
             answer = abstention(evidence, standalone, mode=answerer.mode)
             yield answer.text
         else:
-            answer = None
-            for item in answerer.answer(standalone, evidence):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    yield item
-            assert answer is not None, "an Answerer must end with an Answer"
+            answer = yield from relay(answerer.answer(standalone, evidence))
         timings.update(answer.timings)  # the answerer's own (LLM: generation and verification)
         timings["total"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=question, timings={k: round(v, 4) for k, v in timings.items()})
