@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from ingest.metadata import MetadataError, document_metadata, metadata_table, sidecar_path
 from rag.base.errors import InputError
+from rag.base.settings import Settings
 
 # The most text indexed from one document is Settings.max_document_mb (2**20 characters per MB);
 # bigger files are reported, never half-read.
@@ -296,11 +297,8 @@ def _size_problem(path: Path, max_mb: float) -> str | None:
     return None
 
 
-def load_document(root: Path, path: Path, max_mb: float | None = None) -> LoadedDocument:
-    if max_mb is None:
-        from rag.base.settings import Settings
-
-        max_mb = Settings.model_fields["max_document_mb"].default
+def load_document(root: Path, path: Path, max_mb: float = Settings.model_fields["max_document_mb"].default
+                  ) -> LoadedDocument:
     source = path.relative_to(root).as_posix()
     extractor = EXTRACTORS.get(path.suffix.lower())
     if extractor is None:
