@@ -12,7 +12,9 @@ from eval import metrics as M
 from eval.errors import HarnessError
 
 _REQUIRED = {"id": str, "question": str, "answerable": bool}
-_OPTIONAL = {"reference_answer": str, "key_facts": list, "sources": list, "evidence": list, "tags": list}
+_OPTIONAL = {"reference_answer": str, "key_facts": list, "sources": list, "evidence": list, "tags": list,
+             "plausible_answers": list, "verdict": str}
+_VERDICTS = ("yes", "no")
 
 
 def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
@@ -55,7 +57,9 @@ def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
                 problems.append(f"{where}: each key fact must be a string or a non-empty list of strings, got {fact!r}")
                 break
             facts.append(aliases)
-        for key in ("sources", "evidence", "tags"):
+        if "verdict" in rec and rec["verdict"] not in _VERDICTS:
+            problems.append(f"{where}: `verdict` must be \"yes\" or \"no\", got {rec['verdict']!r}")
+        for key in ("sources", "evidence", "tags", "plausible_answers"):
             if not all(isinstance(v, str) for v in rec.get(key, [])):
                 problems.append(f"{where}: `{key}` must be a list of strings")
         if rec["id"] in seen:
@@ -65,7 +69,8 @@ def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
             "id": rec["id"], "question": rec["question"], "answerable": rec["answerable"],
             "reference_answer": rec.get("reference_answer", ""), "key_facts": facts,
             "sources": list(rec.get("sources", [])), "evidence": list(rec.get("evidence", [])),
-            "tags": list(rec.get("tags", [])),
+            "tags": list(rec.get("tags", [])), "plausible_answers": list(rec.get("plausible_answers", [])),
+            "verdict": rec.get("verdict"),
         })
     if problems:
         shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")

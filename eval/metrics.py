@@ -93,6 +93,13 @@ def key_facts_found(answer_text: str, key_facts: Sequence[Sequence[str]], window
     return [any(_alias_in(alias, text) for alias in aliases) for aliases in key_facts]
 
 
+def verdict_given(answer_text: str) -> str | None:
+    """"yes" or "no" when the answer opens with that word (a yes/no question's verdict)."""
+    first = re.match(r"\W*(\w+)", strip_markers(answer_text))
+    word = first.group(1).lower() if first else ""
+    return word if word in ("yes", "no") else None
+
+
 def key_fact_recall(answer_text: str, key_facts: Sequence[Sequence[str]], window: int = KEY_FACT_WINDOW) -> float | None:
     found = key_facts_found(answer_text, key_facts, window)
     return sum(found) / len(found) if found else None
@@ -292,8 +299,17 @@ def score_answer(
     answered = not abstained
     facts = record.get("key_facts", [])
     found = key_facts_found(answer.text, facts) if answerable and answered else []
+    if answerable and answered and record.get("verdict"):
+        found = [verdict_given(answer.text) == record["verdict"]] + found
     m["key_facts_found"] = found
     m["key_fact_recall"] = (sum(found) / len(found) if found else None) if answerable and answered else None
+    # Over every answerable question (an abstention has no fact): "the answer holds the gold fact".
+    m["answer_has_fact"] = (1.0 if answered and (not found or all(found)) else 0.0) if answerable else None
+    plausible = record.get("plausible_answers") or []
+    m["plausible_repeated"] = (
+        (1.0 if answered and any(key_facts_found(answer.text, [plausible])) else 0.0)
+        if not answerable and plausible else None
+    )
     ref = record.get("reference_answer", "")
     m["token_f1"] = token_f1(answer.text, ref) if answerable and answered else None
     # filled in by the caller for a whole run at once (`semantic_similarities`), or here when asked

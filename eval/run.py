@@ -336,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of documents the gold file is about; indexed into its own data dir "
                         "(<data_dir>/eval/<name>-<hash>) unless BRIEFING_DATA_DIR is set "
                         "(default: $BRIEFING_CORPUS or corpus/, into the configured index)")
+    p.add_argument("--set", dest="eval_set", metavar="NAME",
+                   help="an outside question set instead of --gold/--corpus: squad, squad-tune, squad-holdout, "
+                        "squad-gate, hotpot, hotpot-tune, hotpot-holdout, hotpot-gate (eval/external/README.md); "
+                        "built under <data_dir>/eval/sets/")
     p.add_argument("--out", type=Path, help="output folder (default: eval/out/<timestamp>/)")
     p.add_argument("--baseline", type=Path,
                    help="a previous run's results.json, questions.jsonl or output folder: "
@@ -366,6 +370,8 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
         floors += [parse_floor(s, "<=", "--fail-over") for s in args.fail_over]
         if args.thresholds:
             floors += load_thresholds(args.thresholds)
+        if args.eval_set:
+            _use_set(args, settings)
         settings = _resolve_settings(args, settings)
         run = run_eval(settings, args.gold, args.out, k=args.k, corpus=args.corpus, baseline=args.baseline,
                        floors=floors, judge=args.judge, progress=False if args.no_progress else None)
@@ -384,6 +390,18 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
     if run.errors:
         print(f"eval error: {run.errors} question(s) raised an exception", file=sys.stderr)
     return run.exit_code
+
+
+def _use_set(args: argparse.Namespace, settings=None) -> None:
+    """Point --gold and --corpus at outside set `--set`, materialised under the data dir."""
+    from eval.external import build_set
+    from rag.base.settings import Settings
+
+    if args.corpus or args.gold != build_parser().get_default("gold"):
+        raise HarnessError("--set builds its own corpus and gold file: leave out --corpus and --gold")
+    base = settings if settings is not None else Settings()
+    built = build_set(args.eval_set, Path(base.data_dir) / "eval" / "sets")
+    args.gold, args.corpus = built.gold, built.corpus
 
 
 def _resolve_settings(args: argparse.Namespace, settings=None):

@@ -61,6 +61,8 @@ TOTAL_METRICS = (
     ("citation_validity", "citation_validity"),
     ("citation_precision", "citation_precision"),
     ("citation_recall", "citation_recall"),
+    ("answer_has_fact", "answer_has_fact"),
+    ("plausible_answer_rate", "plausible_repeated"),
 )
 
 
@@ -114,4 +116,4 @@ def per_tag(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 # Metrics where lower is better (a gate on them is a ceiling, `metric <= value`).
-LOWER_IS_BETTER = {"false_answer_rate", "over_refusal_rate", "latency_p50", "latency_p95"}
+LOWER_IS_BETTER = {"false_answer_rate", "plausible_answer_rate", "over_refusal_rate", "latency_p50", "latency_p95"}

@@ -32,6 +32,13 @@ class BM25Index:
     def known(self, term: str) -> bool:
         return term in self._idf
 
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every indexed term, sorted (for prefix and spelling lookups); built once."""
+        if not hasattr(self, "_sorted_terms"):
+            self._sorted_terms = sorted(self._idf)
+        return self._sorted_terms
+
     def coverage(self, question_terms: list[str], text_terms: set[str]) -> float:
         """Share of the question's idf-weighted content terms found in `text_terms`."""
         wanted = set(question_terms)

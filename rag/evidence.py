@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.answerability import Model, describe_missing, judge
 from rag.bm25 import BM25Index, sentence_match
 from rag.base.text import terms
 from rag.question import (
@@ -21,8 +22,8 @@ from rag.question import (
     contradicts,
     describes_as_upcoming,
     matches_type,
-    negates,
 )
+from rag.spelling import resembles
 from rag.retrieval import Retrieval
 from rag.snapshot import CorpusSnapshot, term_set
 from rag.base.types import Passage
@@ -81,7 +82,9 @@ def quoted_phrases(question: str) -> list[str]:
     return [_fold(p) for p in re.findall(r'["“]([^"”]{3,80})["”]', question)]
 
 
-def gather(retrieval: Retrieval, snapshot: CorpusSnapshot) -> Evidence:
+def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, answerability: Model | None = None) -> Evidence:
+    """Score the sentences of the top passages against the question and decide whether they
+    answer it (`answerability`: the learned check of rag.answerability, None to skip it)."""
     profile = analyze(retrieval.question)
     passages = retrieval.passages
     if not passages:
@@ -116,22 +119,27 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot) -> Evidence:
                                        float(sim), lexical, type_match, score, vector)
     sentences = sorted(seen.values(), key=lambda s: s.score, reverse=True)
     evidence = Evidence(profile, passages, sentences)
-    _decide(evidence, bm25)
+    _decide(evidence, bm25, answerability)
     return evidence
 
 
-def _decide(evidence: Evidence, bm25: BM25Index) -> None:
+def _known(term: str, bm25: BM25Index) -> bool:
+    """The documents use the term, or a word it resembles (a typo, another inflection)."""
+    return bm25.known(term) or resembles(term, bm25.vocabulary) is not None
+
+
+def _decide(evidence: Evidence, bm25: BM25Index, answerability: Model | None = None) -> None:
     profile, best = evidence.profile, evidence.best
     if best is None:
         evidence.abstain, evidence.reason = True, "no passage has a usable sentence"
         return
-    unknown = [e for e in profile.entities if not bm25.known(e)]
+    unknown = [e for e in profile.entities if not _known(e, bm25)]
     if unknown:
         evidence.abstain = True
         shown = " or ".join(f"“{w}”" for w in as_written(unknown, profile.text))
         evidence.reason = f"the documents never mention {shown}"
         return
-    unmeasured = [m for m in profile.measured + profile.topic if not bm25.known(m)]
+    unmeasured = [m for m in profile.measured + profile.topic if not _known(m, bm25)]
     if unmeasured:
         shown = " or ".join(f"“{w}”" for w in as_written(unmeasured, profile.text))
         evidence.abstain = True
@@ -147,13 +155,6 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
             return
-    if profile.role and profile.answer_type == "person":
-        role = set(profile.role)
-        if not any(role <= {canonical(t) for t in terms(s.text)} for s in closest):
-            shown = " ".join(as_written(list(profile.role), profile.text))
-            evidence.abstain = True
-            evidence.reason = f"no passage names who the “{shown}” is"
-            return
     if asks_about_past_event(profile.text) and all(describes_as_upcoming(s.text) for s in closest):
         evidence.abstain = True
         evidence.reason = "the documents describe this as still to come, not as having happened"
@@ -164,12 +165,12 @@ def _decide(evidence: Evidence, bm25: BM25Index) -> None:
             evidence.abstain = True
             evidence.reason = f"the closest passage says otherwise: it does not support “{presumed}”"
             return
-        denied = [t for t in profile.terms if t not in profile.entities and negates(best.text, t)]
-        if denied:
-            shown = ", ".join(f"“{w}”" for w in as_written(denied, profile.text))
-            evidence.abstain = True
-            evidence.reason = f"the closest passage says the opposite ({shown} is negated there)"
-            return
+    verdict = judge(profile, evidence.sentences, bm25, answerability)
+    if verdict is not None and not verdict.answerable:
+        evidence.abstain = True
+        evidence.reason = (f"the closest passages do not say this about {describe_missing(verdict.missing, profile.text)}"
+                           if verdict.missing else "the closest passages do not answer what is asked")
+        return
     retrieved = {canonical(t) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE] for t in terms(p.text)}
     evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.base.text import STOPWORDS, canonical, numbers, terms
+from rag.base.text import STOPWORDS, canonical, terms
 
 _TYPE_PATTERNS = (
-    ("expansion", re.compile(r"\b(stand for|acronym|abbreviation|short for)\b", re.I)),
+    ("expansion", re.compile(r"\b(stands? for|acronym|abbreviation|short for)\b", re.I)),
     ("percentage", re.compile(r"\b(what|which) (percentage|percent)\b|\bhow many percent", re.I)),
     ("number", re.compile(r"\b(how (many|much|large|big|high|long)|what (percentage|percent|share|proportion|level|amount|number|fraction)|by how much|what (is|was) the (size|number|amount))\b", re.I)),
     ("date", re.compile(r"\b(when|what (year|date|month|day)|which (year|date|month)|since when|how long ago)\b", re.I)),
@@ -18,7 +18,7 @@ _QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which"
                    "are", "was", "were", "can", "could", "should", "would", "will", "has", "have", "according",
                    "in", "on", "for", "the", "a", "an", "and", "if", "as", "to", "of", "under", "after", "before"}
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|double|doubling|half|third|quarter|percent|per cent|dozen|hundred|thousand|million|billion|trillion)\b|\d", re.I)
-_DATE_WORDS = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.|spring|summer|autumn|fall|winter|since|year|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)", re.I)
+_DATE_WORDS = re.compile(r"\b(?:(?:\d{3,4}s?|\d{1,2}(?:st|nd|rd|th) century|centuries|decades?|bc|ad|bce|january|february|march|april|may|june|july|august|september|october|november|december|spring|summer|autumn|fall|winter|since|year|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.)", re.I)
 # A person, as briefs name people: a title before a name, or a name before a reporting verb or
 # an apposition ("Kristi Govella, an associate professor", "Choi told ...").
 _NAME = re.compile(
@@ -64,7 +64,9 @@ def analyze(question: str) -> QuestionProfile:
             continue
         if word[0].isupper() and (i > 0 or word.isupper()):
             entities.append(canonical(word))
-    entities += sorted(numbers(question))
+    # Numbers as the index tokenizes them ("19th", "1600s"), so an ordinal or a decade is
+    # looked up as written rather than as its bare digits.
+    entities += sorted({canonical(w) for w in re.findall(r"\w*\d\w*", question)})
     measured = []
     for match in _MEASURED.finditer(question):
         phrase = match.group(1) or match.group(2)
