@@ -48,8 +48,12 @@ test: install-test browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
+# The bundled gold, then the outside sets whole (SQuAD 2.0, HotpotQA; eval/external/README.md):
+# tune and holdout parts reported apart. `make test` runs only their small gate subsets.
+EVAL_SETS := squad-tune squad-holdout hotpot-tune hotpot-holdout
 eval: install
 	$(BIN)/briefing eval
+	for set in $(EVAL_SETS); do $(BIN)/briefing eval --set $$set || exit $$?; done
 
 bench: install-test
 	$(BIN)/briefing bench

@@ -1,5 +1,9 @@
 """Recognising page furniture (share widgets, comment forms, stray ids, duplicated alt text).
 
+The patterns are common web furniture and capture artefacts (a "date YYYY-MM-DD" header line,
+tag lists, photo credits), never the leftovers of one saved page: a word that only one file
+happens to carry is indexed like any other text.
+
 Photo captions are kept: in news pages they are often the only place a date or a meeting is
 stated.
 
@@ -15,7 +19,7 @@ from ingest.text import paragraphs
 
 _FURNITURE_LINES = re.compile(
     r"""^(
-        leave\ a\ reply | add\ a\ comment | secret\ link | related:? | share(\ this)?:? |
+        leave\ a\ reply | add\ a\ comment | related:? | share(\ this)?:? |
         your\ email\ address\ will\ not\ be\ published.* | required\ fields\ are\ marked.* |
         (click\ to\ )?(share|tweet|print|email)(\ on\ \w+)?  | facebook | twitter | linkedin |
         advertisement | subscribe.* | sign\ up.* | read\ more.* | photo:.* |

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.base.lexicon import load_pairs
 from rag.base.text import STOPWORDS, canonical, terms
 
 _TYPE_PATTERNS = (
@@ -23,7 +24,7 @@ _DATE_WORDS = re.compile(r"\b(?:(?:\d{3,4}s?|\d{1,2}(?:st|nd|rd|th) century|cent
 # an apposition ("Kristi Govella, an associate professor", "Choi told ...").
 _NAME = re.compile(
     r"\b(?:Dr|Prof|Mr|Ms|Mrs|President|Professor|Minister|Secretary|spokesperson|Chairman|Ambassador)\.? [A-Z][a-z]+"
-    r"|\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2},? (?:said|says|told|noted|argued|warned|explained|wrote|added|stressed|urged|cautioned|believes|a (?:research|senior|former|professor|fellow|visiting|political|Japan)|an (?:associate|assistant|expert))\b"
+    r"|\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2},? (?:said|says|told|noted|argued|warned|explained|wrote|added|stressed|urged|cautioned|believes|a (?:research|senior|former|professor|fellow|visiting|political)|an (?:associate|assistant|expert))\b"
     r"|\b[A-Z][a-z]+ [A-Z]{2,}[a-z]*\b|\b[A-Z]{2,} [A-Z][a-z]+\b"
 )
 
@@ -34,22 +35,19 @@ class QuestionProfile:
     answer_type: str  # expansion | percentage | number | date | person | any
     terms: tuple[str, ...]  # stemmed content terms
     entities: tuple[str, ...]  # names, acronyms and numbers in the question, stemmed
-    # What a figure is asked of ("seats" in "how many seats ..."), or its unit ("in yen"):
-    # if the documents never use the word, they cannot give the figure.
+    # What a figure is asked of ("seats" in "how many seats ..."): if the documents never use
+    # the word, they cannot give the figure.
     measured: tuple[str, ...] = ()
     topic: tuple[str, ...] = ()  # what the question is about ("say about X"): terms that must exist
-    role: tuple[str, ...] = ()  # "Who is Japan's foreign minister?": terms naming the role asked about
     negated: bool = False
     yes_no: bool = False  # "Did Tokyo send ...?" asks; "Why did Tokyo send ...?" presupposes
 
 
 _MEASURED = re.compile(
-    r"\bhow (?:many|much) ((?:[a-z-]+ ){0,2}?[a-z-]+?) (?:did|does|do|are|were|is|was|will|has|have|had|can|could|would)\b"
-    r"|\b(?:in|into) (yen|dollars|euros|won|usd|jpy|krw)\b",
+    r"\bhow (?:many|much) ((?:[a-z-]+ ){0,2}?[a-z-]+?) (?:did|does|do|are|were|is|was|will|has|have|had|can|could|would)\b",
     re.I,
 )
 _TOPIC = re.compile(r"\b(?:about|regarding|concerning)\s+((?:[\w’'-]+\s*){1,4})", re.I)
-_ROLE = re.compile(r"^\s*who (?:is|was|are|were) (?:the )?([\w’' -]+?)\s*\?\s*$", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
@@ -69,11 +67,8 @@ def analyze(question: str) -> QuestionProfile:
     entities += sorted({canonical(w) for w in re.findall(r"\w*\d\w*", question)})
     measured = []
     for match in _MEASURED.finditer(question):
-        phrase = match.group(1) or match.group(2)
-        measured.append(canonical(phrase.split()[-1]))
+        measured.append(canonical(match.group(1).split()[-1]))
     topic = [canonical(t) for m in _TOPIC.finditer(question) for t in terms(m.group(1))]
-    role_match = _ROLE.match(question)
-    role = [canonical(t) for t in terms(role_match.group(1))] if role_match else []
     return QuestionProfile(
         question,
         answer_type,
@@ -81,7 +76,6 @@ def analyze(question: str) -> QuestionProfile:
         tuple(dict.fromkeys(entities)),
         tuple(measured),
         tuple(t for t in topic if t not in entities and not t.endswith(("ing", "ed"))),  # nouns, not verbs
-        tuple(t for t in role if t not in entities),
         bool(_NEGATION.search(question)),
         bool(_YES_NO.match(question)),
     )
@@ -107,15 +101,7 @@ def describes_as_upcoming(sentence: str) -> bool:
 
 # A question that presumes one thing while the evidence says its opposite ("Why did Komeito
 # join ...?" / "... replacing Komeito ..."): the premise is false and the honest answer says so.
-_OPPOSITES = {
-    r"join(s|ed|ing)?": r"leav(e|es|ing)|left|depart(ed|ure)?|exit(ed)?|quit|replac(e|ed|ing)|end(ed|ing)",
-    r"rul(e|ed|ing) out": r"move forward|pursu(e|ed|ing)|push(ed|ing)? (for|to)|advocat(e|ed|es|ing)|seek(s|ing)?",
-    r"(increas|rais)(e|ed|es|ing)": r"cut(s|ting)?|reduc(e|ed|es|ing)|lower(ed|ing)?|decreas(e|ed|ing)",
-    r"(cut|reduc(e|ed|ing)|lower(ed|ing)?)": r"increas(e|ed|es|ing)|rais(e|ed|ing)|doubl(e|ed|ing)|boost(ed|ing)?",
-    r"(win|won)": r"los(e|es|t|ing)|defeat(ed)?",
-    r"(lose|lost)": r"win(s|ning)?|won|victory|landslide",
-    r"(approv|accept)(e|ed|es|ing)": r"reject(ed|s|ing)?|block(ed|s|ing)?|oppos(e|ed|es|ing)",
-}
+_OPPOSITES = dict(load_pairs("opposite_actions.txt"))
 
 
 def contradicts(question: str, sentence: str) -> str:

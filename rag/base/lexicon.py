@@ -1,7 +1,8 @@
 """Word lists kept as data files in `rag/base/lexicons/` (one place to read, review and cite).
 
 A lexicon file holds whitespace-separated entries; `#` starts a comment. Pair files
-(`a -> b` or `a b` per line) are read by `load_pairs`.
+(`a -> b` per line) are read by `load_pairs`, grouped files (`group: words` per line) by
+`load_groups`.
 """
 
 from __future__ import annotations
@@ -33,3 +34,15 @@ def load_pairs(name: str) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"{LEXICONS / name}: a line without '->': {line!r}")
         pairs.append((left.strip(), right.strip()))
     return tuple(pairs)
+
+
+@functools.lru_cache(maxsize=None)
+def load_groups(name: str) -> dict[str, frozenset[str]]:
+    """`group: word word ...` lines -> {group: its words}; a group may span several lines."""
+    groups: dict[str, set[str]] = {}
+    for line in _lines(name):
+        group, sep, words = line.partition(":")
+        if not sep or not group.strip() or " " in group.strip():
+            raise ValueError(f"{LEXICONS / name}: a line without 'group:': {line!r}")
+        groups.setdefault(group.strip(), set()).update(words.split())
+    return {group: frozenset(words) for group, words in groups.items()}

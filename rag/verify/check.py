@@ -10,15 +10,19 @@ sentence embedder runs here; the check is a similarity test plus lexical agreeme
    appears in the passage, next to at least one of the words it stands next to in the claim
    (a claim's "three years" is not backed by "three security documents"). Catches wrong
    figures, dates and years.
-3. **Names**: every capitalised name or acronym in the claim appears in the passage (demonyms and
-   capitals folded: Chinese/Beijing -> China, U.S./United States/American -> US; acronyms match
-   the initials of a capitalised phrase). An institutional name ("Minister of Defense") needs all
+3. **Names**: every capitalised name or acronym in the claim appears in the passage (demonyms
+   folded: Chinese -> China, U.S./United States/American -> US; a city, capital or not, is never
+   folded into its country, so "Beijing" does not attest "China"; acronyms match the initials of
+   a capitalised phrase). An institutional name ("Minister of Defense") needs all
    its words, standing on their own ("Vice-Minister" does not attest "Minister"); a bare run of
    names ("Choi Eunmi") needs half of them, as people are often named by surname alone.
 4. **Polarity**: no negation mismatch between the claim and the best-matching passage window
    (a not/no/never -- or, on the passage side, a "rather than" / "prefer X over Y" -- whose scope
-   covers words of the other side; "no one other than X" is read as "only X"), and no antonym
-   swap (raised vs lowered, positive vs negative ...).
+   covers words of the other side; "no one other than X" is read as "only X"), no antonym
+   swap (approved vs rejected, positive vs negative ...; lexicons/antonyms.txt), and no change
+   reported the other way round (climbed vs slumped, up vs down; lexicons/directions.txt): a
+   claim's up- or down-word is matched to the window's direction words with most of its
+   surrounding words, so "rose 5% after falling 3%" still backs "rose 5%".
 5. **Coverage**: at least half of the claim's content words occur in the passage, so a claim
    that adds facts the passage does not state ("... and predicted the government would
    collapse") fails.
@@ -33,7 +37,9 @@ tests/test_verify.py, which measures accuracy, precision and recall on them). Ac
 for SIM_THRESHOLD anywhere in 0.45-0.60, so the similarity bar is not a fitted knife-edge; the
 lexical rules do most of the work. Known misses: a wrong name that the passage mentions in
 another role ("established under Kishida" when it says "under Abe ... revised under Kishida"),
-and contradictions worded without negation ("upholding" vs "reconsidering").
+contradictions worded without negation ("upholding" vs "reconsidering"), and, the other way, a
+capital standing for its government ("Beijing views" does not back "China sees": places are
+not folded into one another).
 
 The rules are in `rag.verify.rules`, built on the claim analysis of `rag.verify.claims`;
 `rag.verify.sentences` splits an answer into the sentences and clauses its markers vouch for.

@@ -1,5 +1,6 @@
 """What a sentence states, in a form two texts can be compared by: its numbers (with the words
-saying what they count), its names and acronyms, its content words, and what its negations cover.
+saying what they count), its names and acronyms, its content words, what its negations cover,
+and the directions of change it reports (up or down, with the words saying what changed).
 
 Names are folded before comparison (demonyms and a country's other names map to one form,
 rag/base/lexicons/name_variants.txt; spellings of the US/UK are normalised here), so the support check (`rag.verify.rules`) can ask whether a passage states the same.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rag.base.lexicon import load_groups
 from rag.base.text import STOPWORDS, canonical, stem
 
 _NUMBER_WORDS = {
@@ -108,7 +110,7 @@ _NAME_GLUE = {"of", "for", "the", "de"}
 
 
 def word_units(text: str) -> list[str]:
-    """Words and hyphenated compounds ("Japan-US-Korea"), folded; compound parts joined by '-'."""
+    """Words and hyphenated compounds ("US-Mexico-Canada"), folded; compound parts joined by '-'."""
     # An em or en dash between words separates phrases ("2025—March 2026"), it joins no compound.
     text = _DASHES.sub("-", re.sub(r"[—–]", " ", normalise_names(text))).replace("’", "'")
     return ["-".join(fold(p) for p in m.split("-") if p) for m in re.findall(r"[\w']+(?:-[\w']+)*", text)]
@@ -185,3 +187,61 @@ def negation_scopes(text: str, contrasts: bool = True) -> list[set[str]]:
         if scope and not exclusive:
             scopes.append(scope)
     return scopes
+
+
+_DIRECTIONS = load_groups("directions.txt")  # general English words of upward/downward change
+_UP, _DOWN = _DIRECTIONS["up"], _DIRECTIONS["down"]
+_PARTICLES = {w: "up" for w in _DIRECTIONS["up-particle"]} | {w: "down" for w in _DIRECTIONS["down-particle"]}
+_REFUSAL = _DIRECTIONS["refusal-sense"]
+# Where a direction's context stops: a new clause can report another change of another thing
+# ("rose 5% after falling 3%", "exports rose while imports fell").
+_CLAUSE_WORDS = {"while", "whereas", "but", "after", "before", "although", "though", "despite", "yet"}
+_CLAUSE_MARKS = set(",;:()[].!?—–")  # quotes and "#" are not: '"Missing You" falling to #6'
+DIRECTION_CONTEXT = 4  # words each side of a direction word that say what changed
+
+
+def _figure(token: str | None) -> bool:
+    return token is not None and (token[0].isdigit() or token in _NUMBER_WORDS)
+
+
+def direction_mentions(text: str) -> list[tuple[str, set[str]]]:
+    """Each change the text reports, as ("up" | "down", the folded words and figures around it
+    within its clause): "Shares rose 5% after falling 3%" -> ("up", {share, 5, percent}),
+    ("down", {3, percent}). Left out: a direction word under a negation ("did not rise" says
+    no direction), "up"/"down" not before a figure or "from"/"by" ("set up", "step down"), and
+    "declined to" + a word (a refusal, not a fall)."""
+    text = re.sub(r"(?<=\d)\s?%", " percent", normalise_names(text))
+    words = re.findall(r"\d[\d,]*(?:\.\d+)?|[\w']+|[^\w\s]", text.replace("’", "'").lower())
+    items: list[tuple[str, str]] = []  # ("dir", "up"|"down") | ("word", folded) | ("stop", "")
+    for i, w in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else None
+        negated = any(p in _NEGATORS or p.endswith("n't") for p in words[max(0, i - 3):i])
+        if w in _UP or w in _DOWN or w in _PARTICLES:
+            if w in _PARTICLES and not (_figure(after) or after in {"from", "by"}):
+                continue
+            if w in _REFUSAL and after == "to" and i + 2 < len(words) and not _figure(words[i + 2]):
+                continue
+            if not negated:
+                items.append(("dir", _PARTICLES.get(w) or ("up" if w in _UP else "down")))
+        elif w in _CLAUSE_WORDS or w in _CLAUSE_MARKS:
+            items.append(("stop", ""))
+        elif w[0].isdigit():
+            value = w.replace(",", "")
+            items.append(("word", value[:-2] if value.endswith(".0") else value))
+        elif w not in _CONTEXT_STOP and w not in _NEGATORS and len(w) > 1:
+            items.append(("word", fold(w)))
+    mentions = []
+    for i, (kind, value) in enumerate(items):
+        if kind != "dir":
+            continue
+        context: set[str] = set()
+        for side in (reversed(items[:i]), items[i + 1:]):
+            taken = 0
+            for k, v in side:
+                if k == "stop" or taken >= DIRECTION_CONTEXT:
+                    break
+                if k == "word":
+                    context.add(v)
+                    taken += 1
+        mentions.append((value, context))
+    return mentions

@@ -8,10 +8,12 @@ import functools
 import re
 from dataclasses import dataclass
 
+from rag.base.lexicon import load_pairs
 from rag.base.text import split_sentences
 from rag.verify.claims import (
     acronyms_in,
     content_words,
+    direction_mentions,
     fold,
     names_in,
     negation_scopes,
@@ -22,19 +24,8 @@ from rag.verify.claims import (
     word_units,
 )
 
-_ANTONYM_STEMS = [  # base forms; -s/-ed/-ing/-er forms are derived below
-    ("positive", "negative"), ("raise", "lower"), ("raise", "cut"), ("raise", "reduce"), ("increase", "decrease"),
-    ("increase", "cut"), ("increase", "reduce"), ("rise", "fall"), ("rise", "recede"), ("rise", "decline"),
-    ("rose", "fell"), ("high", "low"), ("more", "less"), ("more", "fewer"), ("strengthen", "weaken"),
-    ("strong", "weak"), ("support", "oppose"), ("accept", "reject"), ("approve", "reject"), ("win", "lose"),
-    ("won", "lost"), ("gain", "loss"), ("expand", "shrink"), ("expand", "narrow"), ("grow", "shrink"),
-    ("upgrade", "downgrade"), ("ally", "adversary"), ("success", "failure"), ("succeed", "fail"),
-    ("agree", "disagree"), ("legal", "illegal"), ("likely", "unlikely"), ("early", "late"),
-    ("lift", "impose"), ("easy", "difficult"), ("easy", "hard"), ("benefit", "harm"),
-    ("improve", "worsen"), ("ahead", "behind"), ("maximum", "minimum"), ("join", "leave"),
-    ("allow", "ban"), ("allow", "prohibit"), ("permit", "prohibit"),
-    ("welcome", "condemn"), ("praise", "criticize"), ("ease", "tighten"), ("hawkish", "dovish"),
-]
+# General English antonyms (lexicons/antonyms.txt), base forms; -s/-ed/-ing/-er forms are derived below.
+_ANTONYM_STEMS = load_pairs("antonyms.txt")
 
 
 def _forms(word: str) -> set[str]:
@@ -115,7 +106,31 @@ def polarity_conflict(claim: str, window: str) -> bool:
         for x, y in ((a, b), (b, a)):
             if claim_raw & x and not claim_raw & y and window_raw & y and not window_raw & x:
                 return True
+    return direction_conflict(claim, window)
+
+
+def direction_conflict(claim: str, window: str) -> bool:
+    """The claim reports a change (up or down) that the window reports the other way for the
+    same thing: each claim direction is matched to the window's direction words whose context
+    shares most words with its own, and conflicts only when the best of them all point the other
+    way. So "Shares rose 5%" conflicts with "Shares slumped 5%" but not with "Shares rose 5%
+    after falling 3%" (the rise is stated, with more of the claim's words around it)."""
+    stated = direction_mentions(window)
+    for direction, context in direction_mentions(claim):
+        if not context:
+            continue
+        best = {"up": 0, "down": 0}
+        for other, around in stated:
+            best[other] = max(best[other], _overlap(context, around))
+        opposite = best["down" if direction == "up" else "up"]
+        if opposite and opposite > best[direction]:
+            return True
     return False
+
+
+def _overlap(a: set[str], b: set[str]) -> int:
+    """Shared words, a 6-letter stem counting as the word ("revised"/"revision")."""
+    return len(a & b) + len({w[:6] for w in a - b if len(w) >= 6} & {w[:6] for w in b - a if len(w) >= 6})
 
 
 def numbers_ok(claim: str, index: PassageIndex) -> bool:
@@ -137,7 +152,7 @@ def _name_present(unit: str, index: PassageIndex) -> bool:
     if unit in index.free or unit in index.acronyms:
         return True
     parts = unit.split("-")
-    # A claim compound ("Korea-Japan") is attested by its parts standing alone in the passage;
+    # A claim compound ("France-Germany") is attested by its parts standing alone in the passage;
     # a part found only inside a different compound ("Vice-Minister") does not attest the word.
     return len(parts) > 1 and all(p in index.free or p in index.acronyms for p in parts)
 
