@@ -200,6 +200,9 @@ def semantic_similarity(embedder: Any, prediction: str, reference: str) -> float
 # --------------------------------------------------------------------------- citations
 
 
+_VERDICT_OPENER = re.compile(r"^(?:yes|no)\b[.,:;!]?\s*", re.I)
+
+
 def cited_claims(text: str) -> list[tuple[str, list[int]]]:
     """The answer cut at its marker groups: each piece of text that ends in one or more markers,
     with the numbers it cites. Text after the last marker (e.g. a closing note) is uncited and
@@ -209,6 +212,8 @@ def cited_claims(text: str) -> list[tuple[str, list[int]]]:
     for match in marker_runs(text):
         claim = text[position:match.start()].strip()
         claim = claim.lstrip(".,;:!? \n-").strip()
+        if not claims:  # a yes/no verdict opening the answer is the answerer's word, not a quote
+            claim = _VERDICT_OPENER.sub("", claim, count=1)
         numbers = list(dict.fromkeys(markers(match.group())))
         position = match.end()
         if claim:

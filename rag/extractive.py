@@ -13,8 +13,10 @@ from typing import Iterator
 import numpy as np
 
 from rag.evidence import Evidence, ScoredSentence
-from rag.base.text import terms
+from rag.base.text import canonical, terms
 from rag.base.types import Answer, Citation, Passage, Span
+from rag.hops import bridge_names, mentions, needs_hop, residual_terms
+from rag.verdict import comparison, decide
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950
@@ -33,8 +35,34 @@ def _near_duplicate(candidate: ScoredSentence, chosen: list[ScoredSentence]) -> 
     return False
 
 
+# A sentence that only says what comes next: a roadmap ("This article discusses the following
+# three points: ..."), or an introduction ending in a colon ("Kristi Govella, ..., said:").
+_ROADMAP = re.compile(
+    r"^(?:This|The present|In this) (?:article|brief|paper|report|section|chapter|essay|piece|analysis|study|note)\b"
+    r"[^.]{0,40}?\b(?:discuss|examin|explor|look|consider|address|outline|cover|review|describ|analy[sz]|focus|argu)\w*"
+    r"|\bthe following (?:[\w-]+ ){0,2}(?:points|questions|issues|topics|sections|areas|aspects|steps|reasons)\b"
+    r"|\b(?:the following|as follows)\W*$",
+    re.I,
+)
+
+
+def announces(sentence: str) -> bool:
+    """Whether a sentence only announces what follows rather than saying it."""
+    text = sentence.rstrip()
+    return text.endswith(":") or bool(_ROADMAP.search(text))
+
+
+def _roadmap(sentence: str) -> bool:
+    """An announcement that is never quoted: one that does not end in a colon introduces no
+    content of its own that `add_continuations` could bring along."""
+    return announces(sentence) and not sentence.rstrip().endswith(":")
+
+
 def select_sentences(evidence: Evidence, max_sentences: int) -> list[ScoredSentence]:
-    best = evidence.best
+    """The best sentences within `RELATIVE_WINDOW` of the best, without near-duplicates; a
+    roadmap sentence is never one of them (an introduction ending in a colon may be: its
+    content is brought along, or it is dropped again by `drop_announcements`)."""
+    best = next((s for s in evidence.sentences if not _roadmap(s.text)), evidence.best)
     chosen: list[ScoredSentence] = []
     length = 0
     for sentence in evidence.sentences:
@@ -42,11 +70,84 @@ def select_sentences(evidence: Evidence, max_sentences: int) -> list[ScoredSente
             break
         if length + len(sentence.text) > _MAX_CHARS and chosen:
             continue
+        if _roadmap(sentence.text):
+            continue
         if _near_duplicate(sentence, chosen):
             continue
         chosen.append(sentence)
         length += len(sentence.text)
-    return chosen
+    return chosen or [evidence.best]
+
+
+_ABOUT_CHARS = 80  # a passage opening with a name (within this many characters) is about it
+_TYPED = ("number", "percentage", "date", "person")
+
+
+def _term_set(text: str) -> set[str]:
+    return {canonical(t) for t in terms(text)}
+
+
+def _about(sentence: ScoredSentence, name: str) -> bool:
+    """The sentence names `name`, or comes from a passage that opens with it."""
+    if name in sentence.text or name in sentence.passage.text[:_ABOUT_CHARS]:
+        return True
+    return mentions(_term_set(sentence.text), name) or mentions(_term_set(sentence.passage.text[:_ABOUT_CHARS]), name)
+
+
+def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSentence]:
+    """For a bridge question, the bridge sentence (in the best sentence's document, naming an
+    entity the question does not) and the answer sentence (the best one about that entity, in
+    another document); [] when the question does not need two hops or no such pair exists.
+    The answer sentence is chosen on its score plus its share of the question terms the bridge
+    sentence leaves unsaid: that part of the question is what the second passage answers."""
+    profile = evidence.profile
+    question = profile.text
+    typed_missing = profile.answer_type in _TYPED and not best.type_match
+    if not (needs_hop(question) or typed_missing):
+        return []
+    doc = best.passage.doc_id
+    bridges = [s for s in evidence.sentences if s.passage.doc_id == doc][:4]
+    others = [s for s in evidence.sentences if s.passage.doc_id != doc]
+    pair, pair_score = [], float("-inf")
+    for bridge in bridges:
+        residual = set(residual_terms(profile, _term_set(bridge.text)))
+        for name in bridge_names(question, bridge.text):
+            for answer in others:
+                if not _about(answer, name):
+                    continue
+                share = len(residual & _term_set(answer.text)) / len(residual) if residual else 0.0
+                # A passage about the entity (opening with its name) over one that mentions it.
+                opens = mentions(_term_set(answer.passage.text[:_ABOUT_CHARS]), name)
+                score = bridge.score + answer.score + 0.1 * share + (0.15 if opens else 0.0)
+                if score > pair_score:
+                    pair, pair_score = [bridge, answer], score
+    return pair
+
+
+def compared_sentences(evidence: Evidence) -> list[ScoredSentence]:
+    """For a question comparing named things ("Are X and Y both ...?"), the best sentence about
+    each of them, so the answer quotes what it compares."""
+    c = comparison(evidence.profile.text) if evidence.profile.yes_no else None
+    if c is None:
+        return []
+    out = []
+    for thing in c.things:
+        about = next((s for s in evidence.sentences if _about(s, thing) and s not in out), None)
+        if about is not None:
+            out.append(about)
+    return out
+
+
+def _merge(first: list[ScoredSentence], rest: list[ScoredSentence]) -> list[ScoredSentence]:
+    """`first`, then the sentences of `rest` not in it, while the answer stays short."""
+    out = list(dict.fromkeys(first))
+    length = sum(len(s.text) for s in out)
+    for sentence in rest:
+        if sentence in out or length + len(sentence.text) > _MAX_CHARS:
+            continue
+        out.append(sentence)
+        length += len(sentence.text)
+    return out
 
 
 _CONTINUATION = re.compile(r"^[\"“‘']?(These|This|They|Those|Such|That|It|Its|Their|He|She)\b")
@@ -92,6 +193,21 @@ def add_continuations(chosen: list[ScoredSentence], evidence: Evidence) -> list[
     return result
 
 
+def drop_announcements(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """An introduction whose content is not quoted right after it says nothing: drop it (unless
+    nothing else is left)."""
+    keys = {(s.passage.doc_id, s.start) for s in chosen}
+    kept = []
+    for sentence in chosen:
+        if announces(sentence.text):
+            followed = any(doc == sentence.passage.doc_id and 0 <= start - sentence.end <= 3
+                           for doc, start in keys)
+            if not followed:
+                continue
+        kept.append(sentence)
+    return kept or chosen
+
+
 def reading_order(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
     """Documents in order of their best sentence; within a document, the order of the text."""
     first_seen: dict[str, int] = {}
@@ -135,9 +251,22 @@ def abstention(evidence: Evidence, question: str, mode: str = "extractive") -> A
 def extractive_answer(evidence: Evidence, question: str, max_sentences: int = 4) -> Answer:
     if evidence.abstain:
         return abstention(evidence, question)
-    chosen = add_continuations(select_sentences(evidence, max_sentences), evidence)
-    parts, citations = cite(reading_order(chosen))
+    chosen = select_sentences(evidence, max_sentences)
+    # A bridge question quotes the sentence naming the bridge and the one about it; a comparison
+    # quotes each compared thing. They lead, the best sentences follow while there is room.
+    lead = compared_sentences(evidence) or hop_sentences(evidence, chosen[0])
+    if lead:
+        lead = ([chosen[0]] if chosen[0].passage.doc_id == lead[0].passage.doc_id else []) + lead
+        chosen = _merge(lead, chosen)[:max(max_sentences, len(lead))]
+    chosen = drop_announcements(add_continuations(chosen, evidence))
+    ordered = reading_order(chosen)
+    parts, citations = cite(ordered)
     text = " ".join(parts)
+    if evidence.profile.yes_no:
+        # The verdict is no quote and carries no marker: it opens the answer, the quotes back it.
+        verdict = decide(evidence.profile.text, [s.text for s in ordered], [s.passage.text for s in ordered])
+        if verdict:
+            text = f"{verdict.capitalize()}. {text}"
     if evidence.missing:
         missing = ", ".join(f"“{m}”" for m in evidence.missing)
         text += f"\n\nNote: the retrieved passages do not mention {missing}; the answer above may be partial."

@@ -22,7 +22,9 @@ from rag.base.types import Answer, Passage
 from rag.chat import ChatClient, OpenAIChat
 from rag.condense import Condenser
 from rag.evidence import gather
+from rag.answerability import Model, load_model
 from rag.extractive import ExtractiveAnswerer, abstention
+from rag.hops import second_hop
 from rag.retrieval import Retriever
 
 _UNSET: Any = object()
@@ -31,12 +33,15 @@ _UNSET: Any = object()
 class Briefing:
     def __init__(self, settings: Settings | None = None, *, store=None, embedder=None,
                  retriever: Retriever | None = None, chat: ChatClient | None = _UNSET,
-                 answerer: Answerer | None = None, condenser: Condenser | None = None):
+                 answerer: Answerer | None = None, condenser: Condenser | None = None,
+                 answerability: Model | None = _UNSET):
         self.settings = settings or Settings()
         self._parts: dict[str, Any] = {"store": store, "embedder": embedder, "retriever": retriever,
                                        "answerer": answerer, "condenser": condenser}
         if chat is not _UNSET:
             self._parts["chat"] = chat
+        if answerability is not _UNSET:
+            self._parts["answerability"] = answerability
         self._lock = threading.RLock()  # concurrent first questions build each part once
 
     def _part(self, name: str, build: Callable[[], Any]) -> Any:
@@ -74,6 +79,14 @@ class Briefing:
                 self._parts.setdefault("chat", OpenAIChat(s) if s.resolved_answer_mode == "llm" and s.llm_configured
                                        else None)
         return self._parts["chat"]
+
+    @property
+    def answerability(self) -> Model | None:
+        """The learned answerability check, or None when switched off or not trained."""
+        if "answerability" not in self._parts:
+            with self._lock:
+                self._parts.setdefault("answerability", load_model() if self.settings.answerability_check else None)
+        return self._parts["answerability"]
 
     @property
     def answerer(self) -> Answerer:
@@ -142,7 +155,9 @@ class Briefing:
             standalone = self.condenser.condense(question, history)
             timings["condense"] = time.perf_counter() - t0
         retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
-        evidence = gather(retrieval, self.retriever.snapshot())
+        # A bridge question's answer sits in a passage about an entity the first passages name.
+        retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
+        evidence = gather(retrieval, self.retriever.snapshot(), self.answerability)
         timings.update(retrieval.timings)
         answerer = self.answerer
         if evidence.abstain:

@@ -1,0 +1,239 @@
+"""A yes/no question's verdict, decided from the quoted sentences or not at all.
+
+Two kinds of question get one:
+- comparisons of named things ("Are Local H and For Against both from the United States?",
+  "Were Scott Derrickson and Ed Wood of the same nationality?"): the attribute found for each
+  compared thing is compared ("American" and "American": yes; "American" and "English": no);
+  for "both Z" each thing's sentences must say Z, and a thing whose sentences are there but say
+  something else makes it a no;
+- plain propositions ("Did the treaty enter into force?"): yes when a quoted sentence states
+  the question's content terms without a negation among them, no when it states them negated.
+
+Anything else (an attribute not found for one of the things, a sentence that only half states
+the proposition) gets no verdict: the answer is the quotes alone. Word lists live in
+rag/base/lexicons/ (nationalities.txt, negations.txt).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.base.lexicon import load_words
+from rag.base.text import canonical, terms
+from rag.hops import COUNTRY_FORMS, mentions
+
+NEGATIONS = load_words("negations.txt")
+_AUX = re.compile(r"^\s*(are|is|was|were|do|does|did|has|have|had|can|could|will|would|should)\b\s*", re.I)
+_CONNECT = {"of", "the", "de", "da", "del", "di", "du", "la", "le", "von", "van", "der", "den", "&", "y", "a", "an", "in"}
+_UK_NATIONS = {"england", "scotland", "wales", "uk"}  # one nationality: British
+# Words of a "both Z" attribute that say nothing about Z itself ("both considered rock bands").
+_FRAMING = {"both", "considered", "described", "located", "based", "type", "kind", "used", "known", "classified",
+            "same", "also", "each", "one", "part", "member", "example", "form"}
+_PLACE_NOUNS = {"city", "town", "country", "state", "county", "neighborhood", "neighbourhood", "region", "province",
+                "district", "area", "island", "continent"}
+_NATIONALITY_NOUNS = {"nationality", "country", "citizenship", "origin"}
+_MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
+
+
+@dataclass(frozen=True)
+class Comparison:
+    things: tuple[str, ...]
+    attribute: str  # the compared noun ("nationality") for "same X", else the "both" phrase
+    same: bool  # "the same X" (compare values) rather than "both Z" (each must be Z)
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[\w'’.&-]*\w|&", text)
+
+
+def _capital(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit()
+
+
+def _name_at(words: list[str], forward: bool) -> str:
+    """The name that starts (forward) or ends the word list: capitalised words with small
+    connecting words between them."""
+    seq = words if forward else list(reversed(words))
+    run: list[str] = []
+    for word in seq:
+        if _capital(word):
+            run.append(word)
+        elif run and word.lower() in _CONNECT:
+            run.append(word)
+        else:
+            break
+    while run and not _capital(run[-1]):
+        run.pop()
+    return " ".join(run if forward else reversed(run))
+
+
+def comparison(question: str) -> Comparison | None:
+    """The things a yes/no question compares and what about them, or None."""
+    body = _AUX.sub("", question.strip(), count=1).rstrip(" ?")
+    body = re.sub(r"^both\s+", "", body, flags=re.I)
+    parts = re.split(r"\s*,?\s+and\s+", body, maxsplit=1)
+    if len(parts) != 2:
+        return None
+    left = _tokens(parts[0])
+    first = _name_at(left, forward=False)
+    # The compared things are the question's subject ("Were the bands X and Y from ...?") or
+    # it says so ("both", "same"); "Does Choi expect relations between Seoul and Tokyo to ..."
+    # compares nothing.
+    subject = len(left) - len(first.split()) <= 2
+    if not (subject or re.search(r"\b(both|same)\b", question, re.I)):
+        return None
+    right = _tokens(parts[1])
+    second = _name_at(right, forward=True)
+    if not first or not second:
+        return None
+    # The attribute as written (its own punctuation kept: "from the U.S.").
+    after = re.match(r"\W*" + r"\W+".join(re.escape(w) for w in second.split()), parts[1])
+    rest = parts[1][after.end():].strip() if after else " ".join(right[len(second.split()):])
+    same = re.search(r"\bsame ([\w-]+)", rest, re.I)
+    if same:
+        return Comparison((first, second), same.group(1).lower(), True)
+    if re.search(r"\bboth\b", question, re.I) or rest:
+        return Comparison((first, second), rest, False)
+    return None
+
+
+def nationality_forms(text: str) -> list[str]:
+    """Countries a text names or gives a nationality of ("an American band" -> us), in order.
+    Short forms (US, UK, USA) count only as written in capitals: "us" is a pronoun."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for form in sorted(COUNTRY_FORMS, key=len, reverse=True):
+        flags = 0 if len(form.replace(".", "")) <= 3 else re.I
+        pattern = re.escape(form.upper() if flags == 0 else form)
+        for match in re.finditer(rf"(?<![\w.]){pattern}(?![\w])", text, flags):
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            taken.append((match.start(), match.end()))
+            found.append((match.start(), COUNTRY_FORMS[form]))
+    return [country for _, country in sorted(found)]
+
+
+def _nationality(texts: list[str]) -> str | None:
+    for text in texts:
+        forms = nationality_forms(text)
+        if forms:
+            return "uk" if forms[0] in _UK_NATIONS else forms[0]
+    return None
+
+
+def _value(noun: str, texts: list[str], thing: str) -> str | None:
+    """What a sentence gives for `noun` ("family" -> "Cucurbitaceae", "city" -> "Buffalo",
+    "director" -> the name after "directed by"): a name next to the noun, after "in" for a
+    place, after "by" for a doer. Names of the thing itself do not count."""
+    own = {canonical(t) for t in terms(thing)}
+    stem_ = noun[:-2] if noun.endswith(("or", "er")) else noun
+    patterns = [rf"\b{noun}\s+(?:of\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)",
+                rf"\b([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+{noun}\b"]
+    if noun in _PLACE_NOUNS:
+        patterns.append(r"\b(?:in|from|of)\s+(?:the\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)")
+    if noun.endswith(("or", "er")):
+        patterns.append(rf"\b{stem_}\w*\s+by\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)")
+    for pattern in patterns:
+        for text in texts:
+            for match in re.finditer(pattern, text):
+                value = match.group(1)
+                value_terms = {canonical(t) for t in terms(value)}
+                if value_terms and not value_terms <= own:
+                    return " ".join(sorted(value_terms))
+    return None
+
+
+def _states(attribute_terms: set[str], texts: list[str]) -> bool:
+    said = set()
+    for text in texts:
+        said |= {canonical(t) for t in terms(text)} | set(nationality_forms(text))
+    return attribute_terms <= said
+
+
+def _attribute_terms(phrase: str) -> set[str]:
+    countries = set(nationality_forms(phrase))
+    cleaned = phrase
+    for form in sorted(COUNTRY_FORMS, key=len, reverse=True):
+        cleaned = re.sub(rf"(?<![\w.]){re.escape(form)}(?![\w])", " ", cleaned, flags=re.I)
+    words = {canonical(t) for t in terms(cleaned)} - {canonical(w) for w in _FRAMING}
+    return words | countries
+
+
+def _texts_about(thing: str, quotes: list[str], contexts: list[str]) -> list[str]:
+    """The quotes about `thing`: those naming it, or quoted from a passage that opens with it."""
+    out = []
+    for quote, context in zip(quotes, contexts):
+        # The name as written counts too: "For Against" is all stopwords, no terms.
+        if thing in quote or thing in context[:120] or mentions({canonical(t) for t in terms(quote)}, thing) or mentions(
+                {canonical(t) for t in terms(context[:120])}, thing):
+            out.append(quote)
+    return out
+
+
+def compare(c: Comparison, quotes: list[str], contexts: list[str]) -> str | None:
+    groups = [_texts_about(thing, quotes, contexts) for thing in c.things]
+    if not all(groups):
+        return None
+    if c.same:
+        if c.attribute in _NATIONALITY_NOUNS:
+            values = [_nationality(g) for g in groups]
+        else:
+            values = [_value(c.attribute, g, thing) for g, thing in zip(groups, c.things)]
+        if any(v is None for v in values):
+            return None
+        return "yes" if len(set(values)) == 1 else "no"
+    wanted = _attribute_terms(c.attribute)
+    if not wanted:
+        return None
+    return "yes" if all(_states(wanted, g) for g in groups) else "no"
+
+
+def _root(word: str) -> str:
+    """A word without its inflection ("entered", "entering" -> "enter"), for matching a
+    question's verb with the sentence's tense."""
+    word = canonical(word)
+    for ending in ("ing", "ed", "es", "s"):
+        if len(word) > len(ending) + 3 and word.endswith(ending):
+            return word[:-len(ending)]
+    return word
+
+
+def _roots(text: str) -> set[str]:
+    return {_root(t) for t in terms(text)}
+
+
+def negated(sentence: str, near: set[str]) -> bool:
+    """Whether a negation stands in the stretch of `sentence` that holds the `near` terms."""
+    words = re.findall(r"[\w']+", sentence.lower())
+    positions = [i for i, w in enumerate(words) if _root(w) in near]
+    if not positions:
+        return False
+    span = words[max(0, min(positions) - 3):max(positions) + 1]
+    return any(w in NEGATIONS or w.endswith("n't") for w in span)
+
+
+def polarity(question: str, quotes: list[str]) -> str | None:
+    """Yes when a quote states the question's proposition, no when it states it negated."""
+    body = _AUX.sub("", question.strip(), count=1)
+    wanted = _roots(body) - {_root(w) for w in NEGATIONS}
+    if len(wanted) < 2:
+        return None
+    asked_negated = any(w in NEGATIONS or w.endswith("n't") for w in re.findall(r"[\w']+", question.lower()))
+    for quote in quotes:
+        said = _roots(quote)
+        if len(wanted & said) / len(wanted) < _MIN_STATED:
+            continue
+        stated_negated = negated(quote, wanted)
+        return "yes" if stated_negated == asked_negated else "no"
+    return None
+
+
+def decide(question: str, quotes: list[str], contexts: list[str] | None = None) -> str | None:
+    """"yes", "no" or None for a yes/no `question` from the `quotes` an answer gives (with, for
+    each, the text of the passage it comes from, to tell which compared thing it is about)."""
+    contexts = contexts if contexts is not None else quotes
+    c = comparison(question)
+    if c is not None:
+        return compare(c, quotes, contexts)
+    return polarity(question, quotes)

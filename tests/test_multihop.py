@@ -1,0 +1,97 @@
+"""Bridge questions over a small corpus indexed for real (real model, real Chroma): the second
+hop (rag.hops) finds the passage about the entity the first passage names, and the extractive
+answer quotes the bridge sentence and the answer sentence, each cited."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.hops import bridge_names, names_in, needs_hop, second_hop
+
+DOCS = {
+    "harbor-lights.txt": "Harbor Lights (film)\n\nHarbor Lights is a 2011 drama film written and directed by "
+                         "Marta Quillon and produced by Ben Farrow. The film follows a lighthouse keeper on a "
+                         "northern coast. It premiered at a regional festival in the spring of 2011.\n",
+    "marta-quillon.txt": "Marta Quillon\n\nMarta Quillon is a novelist and screenwriter. She has lived in "
+                         "Savannah, Georgia since 2002, where she teaches writing. Her first novel appeared in 2004.\n",
+    "ben-farrow.txt": "Ben Farrow\n\nBen Farrow is a film producer. He founded a small studio in 1999 and "
+                      "produced eleven features.\n",
+}
+# Other films, keepers and coasts, so that the first hop's best passages are not the director's.
+for i, (title, place) in enumerate([("Northern Beacon", "Norway"), ("The Keeper's Year", "Scotland"),
+                                    ("Tidewater", "Maine"), ("Salt and Stone", "Brittany"),
+                                    ("Fog Signal", "Newfoundland"), ("Last Light", "Cornwall")]):
+    DOCS[f"film-{i}.txt"] = (f"{title}\n\n{title} is a drama film about a lighthouse keeper on the coast of {place}. "
+                             f"The film was shot over one winter and premiered at a festival.\n")
+
+QUESTION = "The director of the drama film Harbor Lights has lived in what city since 2002?"
+
+
+@pytest.fixture(scope="module")
+def hop_briefing(tmp_path_factory):
+    from ingest.index import ingest
+    from rag.base.settings import Settings
+    from rag.pipeline import Briefing
+
+    corpus = tmp_path_factory.mktemp("hop-corpus")
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    s = Settings(data_dir=tmp_path_factory.mktemp("hop-index"), corpus=corpus, answer_mode="extractive",
+                 openai_api_key="", openai_base_url="")
+    report = ingest([corpus], s, progress=False)
+    assert report.ok and len(report.added) == len(DOCS), report.summary()
+    return Briefing(s)
+
+
+def test_names_are_capitalised_runs_and_punctuation_ends_them():
+    sentence = 'It recounts the stories of Bill Clinton, Monica Lewinsky and "Their Lives" by World Ahead Publishing.'
+    assert names_in(sentence) == ["Their Lives", "Bill Clinton", "Monica Lewinsky", "World Ahead Publishing"]
+    assert bridge_names("Who wrote Their Lives?", sentence) == ["Bill Clinton", "Monica Lewinsky",
+                                                                "World Ahead Publishing"]
+
+
+def test_bridge_cues():
+    assert needs_hop("Where is the company that Sachin Warrier worked for headquartered?")
+    assert needs_hop(QUESTION)
+    assert not needs_hop("When was Japan's National Security Strategy first established?")
+
+
+def test_second_hop_brings_the_passage_about_the_bridge_entity(hop_briefing):
+    retriever = hop_briefing.retriever
+    first = retriever.retrieve(QUESTION, 2)
+    sources = [p.source for p in first.passages]
+    assert sources[0] == "harbor-lights.txt"
+    assert "marta-quillon.txt" not in sources  # the first hop alone misses it
+    merged = second_hop(retriever, first, 2)
+    merged_sources = [p.source for p in merged.passages]
+    assert merged_sources[:2] == sources  # first-hop passages keep their place
+    assert "marta-quillon.txt" in merged_sources
+    assert "hop" in merged.timings
+
+
+def test_no_hop_when_the_first_passage_answers(hop_briefing):
+    retriever = hop_briefing.retriever
+    first = retriever.retrieve("Who produced the drama film Harbor Lights?", 2)
+    assert second_hop(retriever, first, 2) is first
+
+
+def test_answer_quotes_bridge_and_answer_sentences_each_cited(hop_briefing):
+    answer = hop_briefing.ask(QUESTION)
+    assert not answer.abstained, answer.text
+    by_source = {c.passage.source: c for c in answer.citations}
+    assert {"harbor-lights.txt", "marta-quillon.txt"} <= set(by_source), answer.text
+    assert any("directed by Marta Quillon" in s.text for s in by_source["harbor-lights.txt"].spans)
+    assert any("Savannah" in s.text for s in by_source["marta-quillon.txt"].spans)
+    # The bridge comes first, then the answer, each with its own marker.
+    bridge, hop = by_source["harbor-lights.txt"], by_source["marta-quillon.txt"]
+    assert answer.text.index(f"[{bridge.n}]") < answer.text.index("Savannah") < answer.text.index(f"[{hop.n}]")
+
+
+def test_a_roadmap_sentence_is_never_quoted_as_the_answer(briefing):
+    # Tokuchi's piece opens with "This article discusses the following three points: ..."; it
+    # matches the question best and answers nothing.
+    answer = briefing.ask("What are the major shifts in Japan's strategic environment since the 2022 strategy, "
+                          "according to Tokuchi?")
+    assert not answer.abstained, answer.text
+    assert "This article discusses" not in answer.text
+    assert answer.citations

@@ -1,0 +1,91 @@
+"""Yes/no verdicts (rag.verdict): unit cases on plain sentences, and the real pipeline over the
+bundled corpus opening its answer with the verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.metrics import verdict_given
+from rag.verdict import comparison, decide, nationality_forms
+
+DERRICKSON = "Scott Derrickson (born July 16, 1966) is an American director, screenwriter and producer."
+WOOD = "Edward Davis Wood Jr. (October 10, 1924 – December 10, 1978) was an American filmmaker, actor and writer."
+COLDPLAY = "Coldplay are a British rock band formed in London in 1996."
+BOUVIER = "Pierre Charles Bouvier (born 9 May 1979) is a Canadian singer and musician."
+
+
+def test_same_nationality_compares_the_nationality_each_sentence_gives():
+    question = "Were Scott Derrickson and Ed Wood of the same nationality?"
+    assert decide(question, [DERRICKSON, WOOD]) == "yes"
+    english = "Edward Wood was an English filmmaker."
+    assert decide(question, [DERRICKSON, english]) == "no"
+
+
+def test_same_country_tells_different_countries_apart():
+    assert decide("Are both Coldplay and Pierre Bouvier from the same country?", [COLDPLAY, BOUVIER]) == "no"
+
+
+def test_english_and_british_are_one_nationality():
+    question = "Were Alfred Gell and Edmund Leach of the same nationality?"
+    quotes = ["Alfred Gell was a British social anthropologist.", "Edmund Leach was an English social anthropologist."]
+    assert decide(question, quotes) == "yes"
+
+
+def test_no_verdict_when_one_compared_thing_has_no_quote():
+    assert decide("Were Scott Derrickson and Ed Wood of the same nationality?", [DERRICKSON]) is None
+
+
+def test_a_quote_is_matched_to_its_thing_by_the_passage_it_comes_from():
+    question = "Are Local H and For Against both from the United States?"
+    quotes = ["Local H is an American rock band originally formed in Zion, Illinois.",
+              "The band was formed in Lincoln, Nebraska, in the United States in 1984."]
+    contexts = ["Local H\n\nLocal H is an American rock band", "For Against\n\nFor Against is a band"]
+    assert decide(question, quotes, contexts) == "yes"
+    assert decide(question, quotes) is None  # the second quote names neither band
+
+
+def test_both_attribute_must_hold_for_each_thing():
+    question = "Are Freakonomics and In the Realm of the Hackers both American documentaries?"
+    freak = "Freakonomics is a 2010 American documentary film based on the book."
+    hackers = "In the Realm of the Hackers is a 2003 Australian documentary film."
+    assert decide(question, [freak, hackers]) == "no"
+    assert decide(question, [freak, "In the Realm of the Hackers is an American documentary."]) == "yes"
+
+
+def test_place_names_after_the_compared_noun_are_compared():
+    question = "Were Goo Goo Dolls and Echosmith formed in the same city?"
+    quotes = ["The Goo Goo Dolls are a rock band formed in 1986 in Buffalo, New York.",
+              "Echosmith is an American indie pop band formed in February 2009 in Chino, California."]
+    assert decide(question, quotes) == "no"
+
+
+def test_plain_proposition_stated_negated_or_not_stated():
+    question = "Did the treaty enter into force?"
+    assert decide(question, ["The treaty entered into force in 1994."]) == "yes"
+    assert decide(question, ["The treaty did not enter into force."]) == "no"
+    assert decide(question, ["The treaty was signed in Rome in 1957."]) is None
+
+
+def test_a_pair_of_names_inside_the_question_is_no_comparison():
+    assert comparison("Does Choi Eunmi expect relations between Seoul and Tokyo to stay steady?") is None
+    c = comparison("Were the bands Skin Yard and Ostava from the U.S.?")
+    assert c is not None and c.things == ("Skin Yard", "Ostava") and c.attribute == "from the U.S."
+
+
+def test_short_country_forms_count_only_in_capitals():
+    assert nationality_forms("They told us about the US and the U.K.") == ["us", "uk"]
+
+
+@pytest.mark.parametrize("question,verdict", [
+    ("Did Tokyo send a cabinet-level official to the Takeshima Day ceremony this year?", "no"),
+])
+def test_answer_opens_with_the_verdict_the_quotes_decide(briefing, question, verdict):
+    answer = briefing.ask(question)
+    assert not answer.abstained, answer.text
+    assert verdict_given(answer.text) == verdict, answer.text
+    # The verdict word is no quote: every cited sentence after it still is one.
+    body = answer.text.split(" ", 1)[1]
+    assert body.strip() and answer.citations
+    for citation in answer.citations:
+        for span in citation.spans:
+            assert span.text in body
