@@ -47,7 +47,7 @@ def collect(settings, set_name: str) -> tuple[np.ndarray, np.ndarray]:
     for record in records:
         retrieval = briefing.retriever.retrieve(record["question"], local.top_k, None)
         snapshot = briefing.retriever.snapshot()
-        evidence = gather(retrieval, snapshot, answerability=None)
+        evidence = gather(retrieval, snapshot, check=None)
         if evidence.abstain or not evidence.sentences:
             continue
         values, _ = features(evidence.profile, evidence.sentences, snapshot.bm25)

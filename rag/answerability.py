@@ -22,14 +22,17 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 from rag.base.text import canonical, terms
 from rag.bm25 import BM25Index
 from rag.question import QuestionProfile, contradicts, matches_type, negates
+from rag.reader import READER_FILE, Reader, load_reader
 from rag.spelling import resembles
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answerability.json"
+READER_THRESHOLD_FILE = READER_FILE.with_suffix(".json")  # the reader's threshold and provenance
+READ_WINDOWS = 3  # windows of the best sentences the reader reads
 _NEIGHBOUR_GAP = 3  # characters between sentences that still count as adjacent
 _NOVEL_FLOOR = 1  # a sentence that adds no term beyond the question's cannot fill its slot
 
@@ -59,6 +62,11 @@ def _window(best: Any, sentences: Sequence[Any]) -> list[Any]:
     if i + 1 < len(same) and same[i + 1].start - best.end <= _NEIGHBOUR_GAP:
         out.append(same[i + 1])
     return out
+
+
+def window_text(sentence: Any, sentences: Sequence[Any]) -> str:
+    """A sentence with its neighbours, in document order: what the reader reads for it."""
+    return " ".join(" ".join(s.text.split()) for s in sorted(_window(sentence, sentences), key=lambda s: s.start))
 
 
 def _matched(term: str, vocabulary: list[str]) -> bool:
@@ -149,13 +157,62 @@ def load_model(path: Path = MODEL_FILE) -> Model | None:
         return None
 
 
-def judge(profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index, model: Model | None) -> Verdict | None:
-    """The model's verdict on the best of `sentences`, None without a model or sentences."""
-    if model is None or not sentences:
-        return None
-    values, missing = features(profile, sentences, bm25)
-    p = model.probability(values)
-    return Verdict(p, p >= model.threshold, tuple(missing))
+class AnswerCheck(Protocol):
+    """Decides whether the best evidence answers the question (`gather` asks it last)."""
+
+    def verdict(self, profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index) -> Verdict | None: ...
+
+
+class FeatureCheck:
+    """The logistic regression over `features` (rag/models/answerability.json)."""
+
+    def __init__(self, model: Model):
+        self.model = model
+
+    def verdict(self, profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index) -> Verdict | None:
+        if not sentences:
+            return None
+        values, missing = features(profile, sentences, bm25)
+        p = self.model.probability(values)
+        return Verdict(p, p >= self.model.threshold, tuple(missing))
+
+
+class ReaderCheck:
+    """The cross-encoder reader (rag/reader.py) on the windows of the best few sentences: the
+    evidence answers when one of them reads as an answer with probability >= `threshold`."""
+
+    def __init__(self, reader: Reader, threshold: float, windows: int = READ_WINDOWS):
+        self.reader, self.threshold, self.windows = reader, threshold, windows
+
+    def verdict(self, profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index) -> Verdict | None:
+        texts: list[str] = []
+        for sentence in sentences:
+            text = window_text(sentence, sentences)
+            if text not in texts:
+                texts.append(text)
+            if len(texts) == self.windows:
+                break
+        if not texts:
+            return None
+        p = max(self.reader.scores(profile.text, texts))
+        question_terms = [canonical(t) for t in terms(profile.text)]
+        _, missing = _covered(question_terms, {canonical(t) for t in terms(texts[0])}, bm25)
+        return Verdict(p, p >= self.threshold, tuple(missing))
+
+
+def build_check(kind: str) -> AnswerCheck | None:
+    """The check `Settings.answer_check` names ("reader", "features", "off"); None when its
+    trained file is absent, so the answerer then runs on its rules alone."""
+    if kind == "features":
+        model = load_model()
+        return FeatureCheck(model) if model else None
+    if kind == "reader":
+        reader = load_reader()
+        if reader is None or not READER_THRESHOLD_FILE.is_file():
+            return None
+        threshold = json.loads(READER_THRESHOLD_FILE.read_text(encoding="utf-8"))["threshold"]
+        return ReaderCheck(reader, float(threshold))
+    return None
 
 
 def describe_missing(missing: Sequence[str], question: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answerability import Model, describe_missing, judge
+from rag.answerability import AnswerCheck, describe_missing
 from rag.bm25 import BM25Index, sentence_match
 from rag.base.text import terms
 from rag.question import (
@@ -82,9 +82,9 @@ def quoted_phrases(question: str) -> list[str]:
     return [_fold(p) for p in re.findall(r'["“]([^"”]{3,80})["”]', question)]
 
 
-def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, answerability: Model | None = None) -> Evidence:
+def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | None = None) -> Evidence:
     """Score the sentences of the top passages against the question and decide whether they
-    answer it (`answerability`: the learned check of rag.answerability, None to skip it)."""
+    answer it (`check`: a learned answerability check of rag.answerability, None to skip it)."""
     profile = analyze(retrieval.question)
     passages = retrieval.passages
     if not passages:
@@ -119,7 +119,7 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, answerability: Model 
                                        float(sim), lexical, type_match, score, vector)
     sentences = sorted(seen.values(), key=lambda s: s.score, reverse=True)
     evidence = Evidence(profile, passages, sentences)
-    _decide(evidence, bm25, answerability)
+    _decide(evidence, bm25, check)
     return evidence
 
 
@@ -128,7 +128,7 @@ def _known(term: str, bm25: BM25Index) -> bool:
     return bm25.known(term) or resembles(term, bm25.vocabulary) is not None
 
 
-def _decide(evidence: Evidence, bm25: BM25Index, answerability: Model | None = None) -> None:
+def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = None) -> None:
     profile, best = evidence.profile, evidence.best
     if best is None:
         evidence.abstain, evidence.reason = True, "no passage has a usable sentence"
@@ -165,7 +165,7 @@ def _decide(evidence: Evidence, bm25: BM25Index, answerability: Model | None = N
             evidence.abstain = True
             evidence.reason = f"the closest passage says otherwise: it does not support “{presumed}”"
             return
-    verdict = judge(profile, evidence.sentences, bm25, answerability)
+    verdict = check.verdict(profile, evidence.sentences, bm25) if check else None
     if verdict is not None and not verdict.answerable:
         evidence.abstain = True
         evidence.reason = (f"the closest passages do not say this about {describe_missing(verdict.missing, profile.text)}"

@@ -227,7 +227,7 @@ def cite(sentences: list[ScoredSentence]) -> tuple[list[str], tuple[Citation, ..
         n = numbers.setdefault(key, len(numbers) + 1)
         passages[key] = sentence.passage
         spans.setdefault(key, []).append(Span(sentence.start, sentence.end, sentence.text))
-        parts.append(f"{sentence.text} [{n}]")
+        parts.append(f"{' '.join(sentence.text.split())} [{n}]")  # a hard-wrapped quote reads as one line
     citations = tuple(Citation(n, passages[key], tuple(spans[key])) for key, n in numbers.items())
     return parts, citations
 

@@ -22,7 +22,7 @@ from rag.base.types import Answer, Passage
 from rag.chat import ChatClient, OpenAIChat
 from rag.condense import Condenser
 from rag.evidence import gather
-from rag.answerability import Model, load_model
+from rag.answerability import AnswerCheck, build_check
 from rag.extractive import ExtractiveAnswerer, abstention
 from rag.hops import second_hop
 from rag.retrieval import Retriever
@@ -34,14 +34,14 @@ class Briefing:
     def __init__(self, settings: Settings | None = None, *, store=None, embedder=None,
                  retriever: Retriever | None = None, chat: ChatClient | None = _UNSET,
                  answerer: Answerer | None = None, condenser: Condenser | None = None,
-                 answerability: Model | None = _UNSET):
+                 answer_check: AnswerCheck | None = _UNSET):
         self.settings = settings or Settings()
         self._parts: dict[str, Any] = {"store": store, "embedder": embedder, "retriever": retriever,
                                        "answerer": answerer, "condenser": condenser}
         if chat is not _UNSET:
             self._parts["chat"] = chat
-        if answerability is not _UNSET:
-            self._parts["answerability"] = answerability
+        if answer_check is not _UNSET:
+            self._parts["answer_check"] = answer_check
         self._lock = threading.RLock()  # concurrent first questions build each part once
 
     def _part(self, name: str, build: Callable[[], Any]) -> Any:
@@ -81,12 +81,12 @@ class Briefing:
         return self._parts["chat"]
 
     @property
-    def answerability(self) -> Model | None:
-        """The learned answerability check, or None when switched off or not trained."""
-        if "answerability" not in self._parts:
+    def answer_check(self) -> AnswerCheck | None:
+        """The learned answerability check `settings.answer_check` names, or None (off, or not trained)."""
+        if "answer_check" not in self._parts:
             with self._lock:
-                self._parts.setdefault("answerability", load_model() if self.settings.answerability_check else None)
-        return self._parts["answerability"]
+                self._parts.setdefault("answer_check", build_check(self.settings.answer_check))
+        return self._parts["answer_check"]
 
     @property
     def answerer(self) -> Answerer:
@@ -157,7 +157,7 @@ class Briefing:
         retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
         # A bridge question's answer sits in a passage about an entity the first passages name.
         retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
-        evidence = gather(retrieval, self.retriever.snapshot(), self.answerability)
+        evidence = gather(retrieval, self.retriever.snapshot(), self.answer_check)
         timings.update(retrieval.timings)
         answerer = self.answerer
         if evidence.abstain:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from bisect import bisect_left
 
 MIN_PREFIX = 5  # a shared stem at least this long counts as the same word...
-PREFIX_SHARE = 0.75  # ...when it is this much of the shorter word
-MIN_EDIT_LENGTH = 5  # words shorter than this are too easy to confuse at one edit
+PREFIX_SHARE = 0.75  # ...when it is this much of the shorter word...
+MAX_SUFFIX_GAP = 4  # ...and the two differ in length by at most this ("engine" is not "engineering")
+MIN_EDIT_LENGTH = 6  # shorter words are too easy to confuse at one edit ("steal", "steam")
 
 
 def edit_distance_at_most_one(a: str, b: str) -> bool:
@@ -51,7 +52,7 @@ def resembles(term: str, vocabulary: list[str]) -> str | None:
     i = bisect_left(vocabulary, term)
     if i < len(vocabulary) and vocabulary[i] == term:
         return term
-    if term.isdigit() or len(term) < MIN_EDIT_LENGTH:
+    if term.isdigit() or len(term) < MIN_PREFIX:
         return None
     stem = term[:MIN_PREFIX]
     j = bisect_left(vocabulary, stem)
@@ -59,10 +60,11 @@ def resembles(term: str, vocabulary: list[str]) -> str | None:
     while j < len(vocabulary) and vocabulary[j].startswith(stem):
         word = vocabulary[j]
         shared = _common_prefix(term, word)
-        if shared >= PREFIX_SHARE * min(len(term), len(word)) and (best is None or shared > _common_prefix(term, best)):
+        close = shared >= PREFIX_SHARE * min(len(term), len(word)) and abs(len(term) - len(word)) <= MAX_SUFFIX_GAP
+        if close and (best is None or shared > _common_prefix(term, best)):
             best = word
         j += 1
-    if best:
+    if best or len(term) < MIN_EDIT_LENGTH:
         return best
     j = bisect_left(vocabulary, term[0])
     while j < len(vocabulary) and vocabulary[j].startswith(term[0]):

@@ -47,10 +47,10 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(1000, description="Longest question accepted.")
     answer_sentences: int = Field(4, description="Most sentences in an extractive answer.")
-    answerability_check: bool = Field(
-        False, description="Also abstain when the learned answerability check (rag/models/answerability.json) "
-        "says the best evidence does not answer the question. Off by default: on outside data it trades "
-        "about three right abstentions for one wrong one, and on the bundled gold it does worse (README)."
+    answer_check: Literal["reader", "features", "off"] = Field(
+        "off", description="The learned answerability check the offline answer must also pass: reader = "
+        "the fine-tuned cross-encoder (rag/models/reader.npz), features = the logistic regression over "
+        "question/sentence features (rag/models/answerability.json), off = the rule checks only (README)."
     )
 
     # --- LLM (issue: answers written by an OpenAI-compatible model) ----------------------
