@@ -33,16 +33,22 @@ STEPS = 3000
 RATE = 0.5
 
 
-def collect(settings, set_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows and labels of one set's questions that reach the learned check."""
-    from rag.evidence import gather
+def open_set(settings, set_name: str):
+    """(pipeline, its settings, gold records) for outside set `set_name`, its index brought up to
+    date in the folder `briefing eval --set` uses (so the two share one index)."""
     from rag.pipeline import Briefing
 
     built = build_set(set_name, Path(settings.data_dir) / "eval" / "sets")
     local = settings.model_copy(update={"corpus": built.corpus, "data_dir": corpus_data_dir(settings, built.corpus)})
     _ingest_corpus(local, built.corpus, [], progress=False)
-    briefing = Briefing(local)
-    records, _ = load_gold(built.gold)
+    return Briefing(local), local, load_gold(built.gold)[0]
+
+
+def collect(settings, set_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and labels of one set's questions that reach the learned check."""
+    from rag.evidence import gather
+
+    briefing, local, records = open_set(settings, set_name)
     rows, labels = [], []
     for record in records:
         retrieval = briefing.retriever.retrieve(record["question"], local.top_k, None)

@@ -28,7 +28,7 @@ import numpy as np
 from eval.external import build_set
 from eval.gold import load_gold
 from eval.metrics import normalize
-from eval.run import _ingest_corpus, corpus_data_dir
+from eval.train_answerability import open_set
 
 TRAINED_LAYERS = 3
 MAX_TOKENS = 192
@@ -39,13 +39,8 @@ def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str]]:
     """(question, window text, label, question id) for the best windows of each question."""
     from rag.answerability import window_text
     from rag.evidence import gather
-    from rag.pipeline import Briefing
 
-    built = build_set(set_name, Path(settings.data_dir) / "eval" / "sets")
-    local = settings.model_copy(update={"corpus": built.corpus, "data_dir": corpus_data_dir(settings, built.corpus)})
-    _ingest_corpus(local, built.corpus, [], progress=False)
-    briefing = Briefing(local)
-    records, _ = load_gold(built.gold)
+    briefing, local, records = open_set(settings, set_name)
     pairs = []
     for record in records:
         if record.get("verdict"):
@@ -152,11 +147,18 @@ def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys
             optimizer.step()
             total += float(loss.detach()) * len(batch)
         print(f"epoch {epoch + 1}: loss {total / len(pairs):.4f}", file=stdout, flush=True)
-    state = {k: v.detach().numpy().astype(np.float16) for k, v in model.state_dict().items()
-             if k.startswith(("bert.pooler", "classifier"))
-             or any(k.startswith(f"bert.encoder.layer.{i}.") for i in range(layers - TRAINED_LAYERS, layers))}
-    np.savez_compressed(out, **{k.removeprefix("bert."): v for k, v in state.items()})
+    export(model, out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", file=stdout)
+
+
+def export(model, out: Path) -> None:
+    """Write what training changes (the top `TRAINED_LAYERS` layers, the pooler, the head) as
+    float16, under the names rag/reader.py reads (no "bert." prefix)."""
+    layers = model.config.num_hidden_layers
+    tuned = tuple(f"bert.encoder.layer.{i}." for i in range(layers - TRAINED_LAYERS, layers))
+    state = {k.removeprefix("bert."): v.detach().numpy().astype(np.float16) for k, v in model.state_dict().items()
+             if k.startswith(("bert.pooler", "classifier") + tuned)}
+    np.savez_compressed(out, **state)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
