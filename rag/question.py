@@ -12,7 +12,9 @@ _TYPE_PATTERNS = (
     ("expansion", re.compile(r"\b(stands? for|acronym|abbreviation|short for)\b", re.I)),
     ("percentage", re.compile(r"\b(what|which) (percentage|percent)\b|\bhow many percent", re.I)),
     ("number", re.compile(r"\b(how (many|much|large|big|high|long)|what (percentage|percent|share|proportion|level|amount|number|fraction)|by how much|what (is|was) the (size|number|amount))\b", re.I)),
-    ("date", re.compile(r"\b(when|what (year|date|month|day)|which (year|date|month)|since when|how long ago)\b", re.I)),
+    # "when" asks for a date as the question's own word, not in a clause ("What is it called
+    # when steam drives a generator?").
+    ("date", re.compile(r"^\W*when\b|\bwhen (did|does|do|was|were|is|are|will|has|have|had)\b|\b(what (year|date|month|day)|which (year|date|month)|since when|how long ago)\b", re.I)),
     ("person", re.compile(r"^\s*(who|whom)\b|\bwhich (person|official|expert|analyst|minister|leader|researcher)\b", re.I)),
 )
 _QUESTION_WORDS = {"what", "who", "whom", "when", "where", "why", "how", "which", "does", "did", "do", "is",
