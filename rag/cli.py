@@ -1,4 +1,4 @@
-"""`briefing`: the command line (ingest, ask, docs, ui, eval, bench)."""
+"""`briefing`: the command line (ingest, ask, docs, ui, serve, eval, bench)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.api import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefing", description="Ask questions about briefing documents, with cited passages.",
                                      epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("serve", help="start the OpenAI-compatible API (/v1/chat/completions, /v1/models)")
+    p.add_argument("--host", help="interface (default: $BRIEFING_API_HOST or 127.0.0.1; others need BRIEFING_API_KEYS)")
+    p.add_argument("--port", type=int, help="port (default: $BRIEFING_API_PORT or 8000)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="answer-quality eval against gold Q&A (see `briefing eval --help`)", add_help=False)
     p.set_defaults(func=lambda a: _delegate("eval.run", a))

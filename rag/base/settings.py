@@ -75,6 +75,14 @@ class Settings(BaseSettings):
     ui_allow_remote: bool = Field(False, description="Allow binding beyond localhost without auth.")
     upload_max_mb: int = Field(50, description="Largest file the UI accepts for upload, in MB.")
 
+    # --- API (`briefing serve`: the OpenAI-compatible endpoint, rag/api.py) ---------------
+    api_host: str = Field("127.0.0.1", description="Interface `briefing serve` binds to.")
+    api_port: int = Field(8400, description="Port `briefing serve` listens on (not 8000: that is Chroma's default).")
+    api_keys: str = Field(
+        "", description="Comma-separated bearer tokens `briefing serve` accepts (Authorization: Bearer <key>). "
+        "Without any, it answers everyone and so binds to loopback only."
+    )
+
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
