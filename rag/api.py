@@ -24,7 +24,6 @@ the thread pool and the event loop keeps serving other requests.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import threading
 import time
@@ -38,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from rag.base.errors import BriefingError, ConfigError, InputError, LLMError, StoreError
+from rag.base.net import is_loopback
 from rag.base.settings import Settings
 from rag.base.types import Answer
 
@@ -200,16 +200,6 @@ def key_accepted(token: str, keys: tuple[str, ...]) -> bool:
     # compare_digest against every key, no early exit: the timing says nothing about which one is close
     matches = [hmac.compare_digest(token.encode(), key.encode()) for key in keys]
     return bool(token) and any(matches)
-
-
-def is_loopback(host: str) -> bool:
-    host = (host or "").strip().strip("[]")
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(host: str, settings: Settings) -> None:

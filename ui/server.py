@@ -4,26 +4,16 @@ first start, serves `ui.app.build_app`, and warms the models up behind the first
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from pathlib import Path
 
 from rag.base.errors import ConfigError
+from rag.base.net import is_loopback
 from rag.base.settings import Settings
 from ui.app import build_app
 
 log = logging.getLogger("briefing.ui")
-
-
-def is_loopback(host: str) -> bool:
-    host = (host or "").strip().strip("[]")
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_auth(value: str) -> tuple[str, str] | None:
