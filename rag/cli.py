@@ -1,4 +1,4 @@
-"""`briefing`: the command line (ingest, ask, docs, ui, serve, eval, bench)."""
+"""`briefing`: the command line (ingest, ask, docs, ui, serve, mcp, eval, bench)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from rag.mcp_server import run
+    from rag.pipeline import Briefing
+
+    run(Briefing(_settings(args)), transport=args.transport, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefing", description="Ask questions about briefing documents, with cited passages.",
                                      epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface (default: $BRIEFING_API_HOST or 127.0.0.1; others need BRIEFING_API_KEYS)")
     p.add_argument("--port", type=int, help="port (default: $BRIEFING_API_PORT or 8000)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="start the MCP server (tools ask, retrieve, list_documents; documents as resources)")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                   help="stdio (default; for clients that spawn `briefing mcp`) or streamable HTTP at /mcp")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP interface (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8401, help="HTTP port (default: 8401)")
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="answer-quality eval against gold Q&A (see `briefing eval --help`)", add_help=False)
     p.set_defaults(func=lambda a: _delegate("eval.run", a))

@@ -13,9 +13,13 @@ before the extractive text, so a consumer that only concatenates deltas never sh
 sentence as if it were the answer; consumers that render the final Answer replace the streamed
 text with it.
 
-Time is bounded: every request has `llm_timeout` to connect and to deliver each chunk, and a
-whole streamed answer is cut off after ANSWER_DEADLINE_FACTOR * llm_timeout (a slow drip cannot
-go on forever). Nothing here raises to the user: any unexpected error falls back too.
+Time is bounded by the client (`rag.chat.OpenAIChat`, from `Settings`): the first token within
+`llm_first_token_timeout` (15 s, retries included, so a dead or silent server falls back by
+then), at most `llm_timeout` (15 s) of silence between chunks, the whole answer within
+`llm_answer_timeout` (60 s). Each of these is an `LLMError`, so it falls back like any other
+failure: before any text, with the notice only; after some, with the separator too. An
+`answer_timeout` given here adds the same whole-answer cut for a client that has none of its
+own. Nothing here raises to the user: any unexpected error falls back too.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_PASSAGES = 6  # passages numbered [1..k] in the prompt (the evidence's top passages)
 MAX_OUTPUT_TOKENS = 700
 MAX_ANSWER_CHARS = 8000  # a runaway stream is cut here (treated like a truncated stream)
-ANSWER_DEADLINE_FACTOR = 4.0  # a whole streamed answer may take this many llm_timeouts
 FALLBACK_SEPARATOR = "\n\n[The model's answer was interrupted ({reason}); showing an extractive answer instead.]\n\n"
 
 
@@ -83,11 +86,13 @@ class LLMAnswerer:
     mode = "llm"
 
     def __init__(self, client: ChatClient | None, verifier: Verifier, fallback: ExtractiveAnswerer,
-                 timeout: float = 30.0):
+                 answer_timeout: float | None = None):
+        """`answer_timeout`: seconds for a whole answer, on top of the client's own bounds (None: the
+        client's only; OpenAIChat has them from Settings)."""
         self.client = client
         self.verifier = verifier
         self.fallback = fallback
-        self.deadline_seconds = ANSWER_DEADLINE_FACTOR * timeout
+        self.deadline_seconds = answer_timeout
 
     def answer(self, question: str, evidence: "Evidence") -> Iterator[str | Answer]:
         """`question` is the standalone question (already condensed by the pipeline); the
@@ -100,7 +105,8 @@ class LLMAnswerer:
         started = time.monotonic()
         parts: list[str] = []
         try:
-            for delta in self._stream(build_messages(question, passages), started + self.deadline_seconds):
+            deadline = None if self.deadline_seconds is None else started + self.deadline_seconds
+            for delta in self._stream(build_messages(question, passages), deadline):
                 parts.append(delta)
                 yield delta
         except LLMError as failure:
@@ -119,13 +125,13 @@ class LLMAnswerer:
             return
         yield dataclasses.replace(answer, timings={"llm": generated - started, "verify": time.monotonic() - generated})
 
-    def _stream(self, messages: list[dict[str, str]], deadline: float) -> Iterator[str]:
+    def _stream(self, messages: list[dict[str, str]], deadline: float | None) -> Iterator[str]:
         size = 0
         try:
             for delta in self.client.stream(messages, MAX_OUTPUT_TOKENS):
                 size += len(delta)
                 yield delta
-                if time.monotonic() > deadline:
+                if deadline is not None and time.monotonic() > deadline:
                     raise LLMError(f"the answer took longer than {self.deadline_seconds:g}s")
                 if size > MAX_ANSWER_CHARS:
                     raise LLMError(f"the answer ran past {MAX_ANSWER_CHARS} characters")

@@ -100,7 +100,7 @@ class Briefing:
         if self.settings.resolved_answer_mode != "llm":
             return extractive
         verifier = Verifier(self.embedder, self.store.sentences_of)
-        return LLMAnswerer(self.chat, verifier, extractive, timeout=self.settings.llm_timeout)
+        return LLMAnswerer(self.chat, verifier, extractive)
 
     @property
     def condenser(self) -> Condenser:

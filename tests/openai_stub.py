@@ -38,7 +38,10 @@ Failure knobs on :class:`Reply`: ``status`` (OpenAI-style JSON error body),
 (sleep between SSE chunks), ``truncate_stream`` (send part of the stream and
 then drop the connection without the terminating chunk / ``[DONE]``),
 ``malformed`` (invalid JSON body, or an invalid ``data:`` line when
-streaming) and ``headers`` (extra response headers, e.g. ``Retry-After``).
+streaming), ``headers`` (extra response headers, e.g. ``Retry-After``) and
+``stall`` / ``stall_after`` (streaming: go silent for ``stall`` seconds once
+the role chunk and ``stall_after`` content deltas are out -- a server that
+starts answering and then hangs).
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class Reply:
     truncate_stream: bool = False  # streaming: drop connection mid-stream
     malformed: bool = False  # invalid JSON body / invalid `data:` line
     headers: dict = field(default_factory=dict)  # extra response headers
+    stall: float = 0.0  # streaming: seconds of silence after `stall_after` content deltas
+    stall_after: int = 1  # content deltas sent before the stall
 
 
 def _split_deltas(text: str) -> list[str]:
@@ -302,6 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
             for i, ev in enumerate(events):
                 if i and reply.chunk_delay > 0 and self._stub._stopping.wait(reply.chunk_delay):
                     reply = Reply(truncate_stream=True)  # stopping: drop like a truncation
+                    break
+                if reply.stall > 0 and i == 1 + reply.stall_after and self._stub._stopping.wait(reply.stall):
+                    reply = Reply(truncate_stream=True)
                     break
                 self._write_chunk(ev)
             if reply.truncate_stream:

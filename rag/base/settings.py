@@ -65,8 +65,23 @@ class Settings(BaseSettings):
         description="Base URL of any OpenAI-compatible server (Ollama, vLLM, llama.cpp ...).",
     )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name sent to the endpoint.")
-    llm_timeout: float = Field(30.0, description="Seconds before an LLM request is abandoned.")
-    llm_max_retries: int = Field(2, description="Retries on transient LLM failures (429, 5xx, connection).")
+    llm_timeout: float = Field(
+        15.0, gt=0, description="Longest silence on an LLM connection, in seconds: to connect, to send, and "
+        "between two streamed chunks (httpx's connect/write/read timeouts). Before the first token each "
+        "request gets at most what is left of llm_first_token_timeout.",
+    )
+    llm_first_token_timeout: float = Field(
+        15.0, gt=0, description="Seconds from sending the question to the first streamed token, retries and "
+        "their waits included; past it the extractive answer is shown, with a notice.",
+    )
+    llm_answer_timeout: float = Field(
+        60.0, gt=0, description="Seconds for the whole streamed answer; a slower answer is cut off and the "
+        "extractive answer is shown, with a notice.",
+    )
+    llm_max_retries: int = Field(
+        2, ge=0, description="Retries on transient LLM failures (429, 5xx, connection), only before the first "
+        "token and only while llm_first_token_timeout leaves time for them.",
+    )
 
     # --- UI ----------------------------------------------------------------------------
     ui_host: str = Field("127.0.0.1", description="Interface the UI binds to.")
