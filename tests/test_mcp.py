@@ -100,3 +100,10 @@ def test_an_empty_question_is_a_readable_tool_error(transcript):
     result = transcript["empty"]
     assert result.isError
     assert "question is empty" in text_of(result)
+
+
+def test_ask_gives_the_same_payload_as_ask_in_a_script(transcript, briefing):
+    def comparable(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k != "timings"}
+
+    assert comparable(transcript["ask"].structuredContent) == comparable(briefing.ask(QUESTION).to_dict())

@@ -47,3 +47,13 @@ def test_the_command_line_examples_run(settings):
             assert len(json.loads(done.stdout)) == 5
         else:
             assert "[1]" in done.stdout and "Free and Open Indo-Pacific" in done.stdout, done.stdout[-1500:]
+
+
+def test_ask_json_gives_the_same_payload_as_ask_in_a_script(settings, briefing):
+    question = "What does FOIP stand for?"
+    done = subprocess.run([str(Path(sys.executable).with_name("briefing")), "ask", "--json", question], cwd=ROOT,
+                          env=_env(settings), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got, expected = json.loads(done.stdout), briefing.ask(question).to_dict()
+    got.pop("timings"), expected.pop("timings")
+    assert got == expected
