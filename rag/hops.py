@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.base.lexicon import load_pairs
+from rag.base.lexicon import load_groups, load_pairs
 from rag.base.text import canonical, terms
 from rag.bm25 import sentence_match
 from rag.question import QuestionProfile, analyze, matches_type
@@ -45,14 +45,11 @@ _TYPED = ("number", "percentage", "date", "person")
 
 # A name: capitalised words, with the small words names carry inside them ("Bank of America",
 # "In the Realm of the Hackers"); quoted titles are names too.
-_CONNECTORS = {"of", "the", "de", "da", "del", "di", "du", "la", "le", "von", "van", "der", "den", "&", "y"}  # not "and": it joins lists of names far more often
 _WORD = re.compile(r"[\w'’.&-]+")
 _QUOTED = re.compile(r'["“]([^"”]{2,80})["”]')
-_NOT_NAMES = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-              "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-              "he", "she", "it", "they", "his", "her", "its", "their", "this", "that", "these", "those", "the", "a",
-              "an", "in", "on", "at", "as", "after", "before", "during", "since", "from", "with", "by", "for", "and",
-              "but", "or", "i", "we", "you", "there", "when", "while", "who", "which", "what"}
+_NAME_WORDS = load_groups("name_words.txt")
+_CONNECTORS = _NAME_WORDS["connectors"]  # lexicons/name_words.txt says why "and" is not one
+_NOT_NAMES = _NAME_WORDS["not_names"]
 
 
 # "American", "the United States": a nationality or a country describes, it is rarely the bridge.
