@@ -2,7 +2,8 @@
 misspelled ("Kishdia" for Kishida) or inflected differently ("Africans" for Africa,
 "Revolutionary" for Revolution).
 
-General string rules only (a shared prefix, one edit), no list of names: the same rules hold
+Run-together words count as written apart ("10000" is "10,000", "UserDatagram" is "User
+Datagram"). General string rules only (a shared prefix, one edit, a split), no list of names: the same rules hold
 for any corpus. A term is matched only when the exact form is absent, so they never override
 what the documents do say.
 """
@@ -15,6 +16,7 @@ MIN_PREFIX = 5  # a shared stem at least this long counts as the same word...
 PREFIX_SHARE = 0.75  # ...when it is this much of the shorter word...
 MAX_SUFFIX_GAP = 4  # ...and the two differ in length by at most this ("engine" is not "engineering")
 MIN_EDIT_LENGTH = 6  # shorter words are too easy to confuse at one edit ("steal", "steam")
+MIN_COMPOUND_PART = 4  # "userdatagram" = "user" + "datagram"; shorter parts match too much
 
 
 def edit_distance_at_most_one(a: str, b: str) -> bool:
@@ -44,14 +46,35 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
+def _known(word: str, vocabulary: list[str]) -> bool:
+    i = bisect_left(vocabulary, word)
+    return i < len(vocabulary) and vocabulary[i] == word
+
+
+def written_apart(term: str, vocabulary: list[str]) -> str | None:
+    """The indexed words a term runs together, as the documents write them: "10000" is
+    "10,000" (the index splits numbers at their commas), "userdatagram" is "user datagram"."""
+    if term.isdigit() and len(term) > 3:
+        groups = f"{int(term):,}".split(",")
+        return " ".join(groups) if all(_known(g, vocabulary) for g in groups) else None
+    if len(term) >= 2 * MIN_COMPOUND_PART and term.isalpha():
+        for cut in range(MIN_COMPOUND_PART, len(term) - MIN_COMPOUND_PART + 1):
+            if _known(term[:cut], vocabulary) and _known(term[cut:], vocabulary):
+                return f"{term[:cut]} {term[cut:]}"
+    return None
+
+
 def resembles(term: str, vocabulary: list[str]) -> str | None:
     """The indexed term (from the sorted `vocabulary`) that `term` most likely means, or None.
 
-    Tried in order: the exact term; a word sharing a long stem with it; one edit away (the
-    candidates share the first letter, which keeps the scan to a slice of the vocabulary)."""
-    i = bisect_left(vocabulary, term)
-    if i < len(vocabulary) and vocabulary[i] == term:
+    Tried in order: the exact term; the words it runs together (`written_apart`); a word
+    sharing a long stem with it; one edit away (the candidates share the first letter, which
+    keeps the scan to a slice of the vocabulary)."""
+    if _known(term, vocabulary):
         return term
+    apart = written_apart(term, vocabulary)
+    if apart:
+        return apart
     if term.isdigit() or len(term) < MIN_PREFIX:
         return None
     stem = term[:MIN_PREFIX]
