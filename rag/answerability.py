@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-from rag.base.text import canonical, terms
+from rag.base.text import term_set
 from rag.bm25 import BM25Index
 from rag.question import QuestionProfile, contradicts, matches_type, negates
 from rag.reader import READER_FILE, Reader, load_reader
@@ -34,7 +33,6 @@ MODEL_FILE = Path(__file__).resolve().parent / "models" / "answerability.json"
 READER_THRESHOLD_FILE = READER_FILE.with_suffix(".json")  # the reader's threshold and provenance
 READ_WINDOWS = 3  # windows of the best sentences the reader reads
 _NEIGHBOUR_GAP = 3  # characters between sentences that still count as adjacent
-_NOVEL_FLOOR = 1  # a sentence that adds no term beyond the question's cannot fill its slot
 
 FEATURES = (
     "coverage_sentence", "coverage_window", "coverage_passage", "missing_idf", "missing_count",
@@ -73,7 +71,7 @@ def _matched(term: str, vocabulary: list[str]) -> bool:
     return resembles(term, vocabulary) is not None
 
 
-def _covered(question_terms: list[str], text_terms: set[str], bm25: BM25Index) -> tuple[float, list[str]]:
+def _covered(question_terms: list[str], text_terms: frozenset[str], bm25: BM25Index) -> tuple[float, list[str]]:
     """idf-weighted share of question terms in `text_terms` (a term also counts when a word of
     the text resembles it: inflection, a typo), and the missing terms, rarest first."""
     vocabulary = sorted(text_terms)
@@ -94,19 +92,19 @@ def features(profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index
     terms its window lacks."""
     best = sentences[0]
     window = _window(best, sentences)
-    question_terms = [canonical(t) for t in terms(profile.text)]
-    fold = lambda text: {canonical(t) for t in terms(text)}  # noqa: E731 - local shorthand
-    sentence_terms = fold(best.text)
-    window_text = " ".join(s.text for s in window)
-    window_terms = fold(window_text)
-    passage_terms = fold(best.passage.text)
+    question_terms = list(profile.terms)
+    sentence_terms = term_set(best.text)
+    joined = " ".join(s.text for s in window)
+    passage_terms = term_set(best.passage.text)
+    passage_vocabulary = sorted(passage_terms)
     cov_s, _ = _covered(question_terms, sentence_terms, bm25)
-    cov_w, missing = _covered(question_terms, window_terms, bm25)
+    cov_w, missing = _covered(question_terms, term_set(joined), bm25)
     cov_p, _ = _covered(question_terms, passage_terms, bm25)
     entities = set(profile.entities)
     max_idf = max((bm25.idf(t) for t in question_terms), default=1.0) or 1.0
     second = sentences[1].score if len(sentences) > 1 else 0.0
-    novel = [t for t in sentence_terms if t not in set(question_terms)]
+    asked = set(question_terms)
+    novel = [t for t in sentence_terms if t not in asked]
     values = {
         "coverage_sentence": cov_s,
         "coverage_window": cov_w,
@@ -114,15 +112,15 @@ def features(profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index
         "missing_idf": (bm25.idf(missing[0]) / max_idf) if missing else 0.0,
         "missing_count": float(len(missing)),
         "missing_entity_window": float(any(t in entities for t in missing)),
-        "missing_entity_passage": float(any(t in entities and not _matched(t, sorted(passage_terms)) for t in missing)),
+        "missing_entity_passage": float(any(t in entities and not _matched(t, passage_vocabulary) for t in missing)),
         "similarity": float(best.similarity),
         "score": float(best.score),
         "gap": float(best.score - second),
         "type_missing": float(profile.answer_type != "any" and not any(matches_type(profile.answer_type, s.text) for s in window)),
         "question_negated": float(profile.negated),
         "sentence_negates": float(any(negates(best.text, t) for t in question_terms if t not in entities)),
-        "opposite": float(bool(contradicts(profile.text, window_text))),
-        "novel_terms": float(len(novel) >= _NOVEL_FLOOR) * min(len(novel), 20) / 20,
+        "opposite": float(bool(contradicts(profile.text, joined))),
+        "novel_terms": min(len(novel), 20) / 20,
         "question_terms": math.log1p(len(set(question_terms))),
         "yes_no": float(profile.yes_no),
     }
@@ -195,8 +193,7 @@ class ReaderCheck:
         if not texts:
             return None
         p = max(self.reader.scores(profile.text, texts))
-        question_terms = [canonical(t) for t in terms(profile.text)]
-        _, missing = _covered(question_terms, {canonical(t) for t in terms(texts[0])}, bm25)
+        _, missing = _covered(list(profile.terms), term_set(texts[0]), bm25)
         return Verdict(p, p >= self.threshold, tuple(missing))
 
 
@@ -214,9 +211,3 @@ def build_check(kind: str) -> AnswerCheck | None:
         return ReaderCheck(reader, float(threshold))
     return None
 
-
-def describe_missing(missing: Sequence[str], question: str) -> str:
-    """The question's own words for the missing terms, for the abstention's reason."""
-    words = re.findall(r"[\w’'-]+", question)
-    shown = [next((w for w in words if canonical(w.strip("'’-")) == m), m) for m in missing[:2]]
-    return " or ".join(f"“{w}”" for w in shown)

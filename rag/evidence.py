@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answerability import AnswerCheck, describe_missing
+from rag.answerability import AnswerCheck
 from rag.bm25 import BM25Index, sentence_match
-from rag.base.text import terms
+from rag.base.text import term_set
 from rag.question import (
     QuestionProfile,
     analyze,
@@ -25,7 +25,7 @@ from rag.question import (
 )
 from rag.spelling import resembles
 from rag.retrieval import Retrieval
-from rag.snapshot import CorpusSnapshot, term_set
+from rag.snapshot import CorpusSnapshot
 from rag.base.types import Passage
 
 # Calibrated on eval/gold.jsonl (answerable vs unanswerable questions); README "How it works" says
@@ -168,10 +168,11 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
     verdict = check.verdict(profile, evidence.sentences, bm25) if check else None
     if verdict is not None and not verdict.answerable:
         evidence.abstain = True
-        evidence.reason = (f"the closest passages do not say this about {describe_missing(verdict.missing, profile.text)}"
-                           if verdict.missing else "the closest passages do not answer what is asked")
+        shown = " or ".join(f"“{w}”" for w in as_written(list(verdict.missing[:2]), profile.text))
+        evidence.reason = (f"the closest passages do not say this about {shown}" if shown
+                           else "the closest passages do not answer what is asked")
         return
-    retrieved = {canonical(t) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE] for t in terms(p.text)}
+    retrieved = frozenset().union(*(term_set(p.text) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE]))
     evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)
 
 

@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 
 from rag.evidence import Evidence, ScoredSentence
-from rag.base.text import canonical, terms
+from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import bridge_names, mentions, needs_hop, residual_terms
 from rag.verdict import comparison, decide
@@ -83,15 +83,11 @@ _ABOUT_CHARS = 80  # a passage opening with a name (within this many characters)
 _TYPED = ("number", "percentage", "date", "person")
 
 
-def _term_set(text: str) -> set[str]:
-    return {canonical(t) for t in terms(text)}
-
-
 def _about(sentence: ScoredSentence, name: str) -> bool:
     """The sentence names `name`, or comes from a passage that opens with it."""
     if name in sentence.text or name in sentence.passage.text[:_ABOUT_CHARS]:
         return True
-    return mentions(_term_set(sentence.text), name) or mentions(_term_set(sentence.passage.text[:_ABOUT_CHARS]), name)
+    return mentions(term_set(sentence.text), name) or mentions(term_set(sentence.passage.text[:_ABOUT_CHARS]), name)
 
 
 def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSentence]:
@@ -110,14 +106,14 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
     others = [s for s in evidence.sentences if s.passage.doc_id != doc]
     pair, pair_score = [], float("-inf")
     for bridge in bridges:
-        residual = set(residual_terms(profile, _term_set(bridge.text)))
+        residual = set(residual_terms(profile, term_set(bridge.text)))
         for name in bridge_names(question, bridge.text):
             for answer in others:
                 if not _about(answer, name):
                     continue
-                share = len(residual & _term_set(answer.text)) / len(residual) if residual else 0.0
+                share = len(residual & term_set(answer.text)) / len(residual) if residual else 0.0
                 # A passage about the entity (opening with its name) over one that mentions it.
-                opens = mentions(_term_set(answer.passage.text[:_ABOUT_CHARS]), name)
+                opens = mentions(term_set(answer.passage.text[:_ABOUT_CHARS]), name)
                 score = bridge.score + answer.score + 0.1 * share + (0.15 if opens else 0.0)
                 if score > pair_score:
                     pair, pair_score = [bridge, answer], score

@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.base.lexicon import load_groups, load_pairs
-from rag.base.text import canonical, terms
+from rag.base.text import canonical, term_set, terms
 from rag.bm25 import sentence_match
 from rag.question import QuestionProfile, analyze, matches_type
 from rag.retrieval import Retrieval, Retriever
@@ -101,19 +101,15 @@ def names_in(sentence: str) -> list[str]:
                               and not (i >= len(quoted) and any(n != q and n in q for q in quoted))))
 
 
-def _name_terms(name: str) -> set[str]:
-    return {canonical(t) for t in terms(name)}
-
-
 def bridge_names(question: str, sentence: str) -> list[str]:
     """Names in `sentence` that the question does not already name: candidates for the
     entity a bridge question is really about."""
-    asked = {canonical(t) for t in terms(question)}
+    asked = term_set(question)
     out = []
     for name in names_in(sentence):
         if name.lower().removeprefix("the ") in COUNTRY_FORMS:
             continue
-        name_terms = _name_terms(name)
+        name_terms = term_set(name)
         if name_terms and len(name_terms - asked) * 2 >= len(name_terms):
             out.append(name)
     return out
@@ -197,13 +193,13 @@ def second_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None)
         for passage in hop.passages:
             if passage.chunk_id in known:
                 continue
-            text_terms = {canonical(t) for t in terms(passage.text)}
+            text_terms = term_set(passage.text)
             if not mentions(text_terms, name):
                 continue
             share = bm25.coverage(residual, text_terms)
             # A passage about the entity itself (it opens with its name) is kept even when the
             # question's remaining words are framing ("the middle name of the actress ...").
-            if share < _MIN_RESIDUAL and not mentions({canonical(t) for t in terms(passage.text[:80])}, name):
+            if share < _MIN_RESIDUAL and not mentions(term_set(passage.text[:80]), name):
                 continue
             score = passage.score + share
             if passage.chunk_id not in found or found[passage.chunk_id][0] < score:

@@ -14,11 +14,7 @@ import numpy as np
 
 from ingest.store import Store
 from rag.bm25 import BM25Index
-from rag.base.text import canonical, terms
-
-
-def term_set(text: str) -> frozenset[str]:
-    return frozenset(canonical(t) for t in terms(text))
+from rag.base.text import term_set
 
 
 class CorpusSnapshot:

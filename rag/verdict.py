@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.base.lexicon import load_words
-from rag.base.text import canonical, terms
+from rag.base.text import canonical, term_set, terms
 from rag.hops import COUNTRY_FORMS, mentions
 
 NEGATIONS = load_words("negations.txt")
@@ -126,7 +126,7 @@ def _value(noun: str, texts: list[str], thing: str) -> str | None:
     """What a sentence gives for `noun` ("family" -> "Cucurbitaceae", "city" -> "Buffalo",
     "director" -> the name after "directed by"): a name next to the noun, after "in" for a
     place, after "by" for a doer. Names of the thing itself do not count."""
-    own = {canonical(t) for t in terms(thing)}
+    own = term_set(thing)
     stem_ = noun[:-2] if noun.endswith(("or", "er")) else noun
     patterns = [rf"\b{noun}\s+(?:of\s+)?([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)",
                 rf"\b([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)\s+{noun}\b"]
@@ -138,7 +138,7 @@ def _value(noun: str, texts: list[str], thing: str) -> str | None:
         for text in texts:
             for match in re.finditer(pattern, text):
                 value = match.group(1)
-                value_terms = {canonical(t) for t in terms(value)}
+                value_terms = term_set(value)
                 if value_terms and not value_terms <= own:
                     return " ".join(sorted(value_terms))
     return None
@@ -147,7 +147,7 @@ def _value(noun: str, texts: list[str], thing: str) -> str | None:
 def _states(attribute_terms: set[str], texts: list[str]) -> bool:
     said = set()
     for text in texts:
-        said |= {canonical(t) for t in terms(text)} | set(nationality_forms(text))
+        said |= term_set(text) | set(nationality_forms(text))
     return attribute_terms <= said
 
 
@@ -156,7 +156,7 @@ def _attribute_terms(phrase: str) -> set[str]:
     cleaned = phrase
     for form in sorted(COUNTRY_FORMS, key=len, reverse=True):
         cleaned = re.sub(rf"(?<![\w.]){re.escape(form)}(?![\w])", " ", cleaned, flags=re.I)
-    words = {canonical(t) for t in terms(cleaned)} - {canonical(w) for w in _FRAMING}
+    words = term_set(cleaned) - {canonical(w) for w in _FRAMING}
     return words | countries
 
 
@@ -165,8 +165,8 @@ def _texts_about(thing: str, quotes: list[str], contexts: list[str]) -> list[str
     out = []
     for quote, context in zip(quotes, contexts):
         # The name as written counts too: "For Against" is all stopwords, no terms.
-        if thing in quote or thing in context[:120] or mentions({canonical(t) for t in terms(quote)}, thing) or mentions(
-                {canonical(t) for t in terms(context[:120])}, thing):
+        if thing in quote or thing in context[:120] or mentions(term_set(quote), thing) or mentions(
+                term_set(context[:120]), thing):
             out.append(quote)
     return out
 

@@ -122,6 +122,11 @@ def terms(text: str) -> list[str]:
     return out
 
 
+def term_set(text: str) -> frozenset[str]:
+    """A text's content terms in the one form they are compared in (`canonical`), as a set."""
+    return frozenset(canonical(t) for t in terms(text))
+
+
 def cjk_bigrams(run: str) -> list[str]:
     """Overlapping character pairs of a run of CJK characters; a one-character run is kept whole."""
     return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
