@@ -348,11 +348,8 @@ def _chain(first, rest):
 
 def warm_up(briefing: "Briefing") -> None:
     try:
-        if briefing.store.count() == 0:
+        if briefing.warm_up() == 0:
             print("The index is empty: run `briefing ingest` first; questions get a 503 until then.", flush=True)
-            return
-        briefing.retriever.snapshot()
-        briefing.embedder.embed_query("warm up")
     except Exception as exc:  # noqa: BLE001 - the first question reports the same problem, with its status
         print(f"warm-up failed: {type(exc).__name__}: {exc}", flush=True)
 

@@ -17,9 +17,8 @@ Time is bounded by the client (`rag.chat.OpenAIChat`, from `Settings`): the firs
 `llm_first_token_timeout` (15 s, retries included, so a dead or silent server falls back by
 then), at most `llm_timeout` (15 s) of silence between chunks, the whole answer within
 `llm_answer_timeout` (60 s). Each of these is an `LLMError`, so it falls back like any other
-failure: before any text, with the notice only; after some, with the separator too. An
-`answer_timeout` given here adds the same whole-answer cut for a client that has none of its
-own. Nothing here raises to the user: any unexpected error falls back too.
+failure: before any text, with the notice only; after some, with the separator too. Nothing
+here raises to the user: any unexpected error falls back too.
 """
 
 from __future__ import annotations
@@ -85,14 +84,10 @@ class LLMAnswerer:
 
     mode = "llm"
 
-    def __init__(self, client: ChatClient | None, verifier: Verifier, fallback: ExtractiveAnswerer,
-                 answer_timeout: float | None = None):
-        """`answer_timeout`: seconds for a whole answer, on top of the client's own bounds (None: the
-        client's only; OpenAIChat has them from Settings)."""
+    def __init__(self, client: ChatClient | None, verifier: Verifier, fallback: ExtractiveAnswerer):
         self.client = client
         self.verifier = verifier
         self.fallback = fallback
-        self.deadline_seconds = answer_timeout
 
     def answer(self, question: str, evidence: "Evidence") -> Iterator[str | Answer]:
         """`question` is the standalone question (already condensed by the pipeline); the
@@ -105,8 +100,7 @@ class LLMAnswerer:
         started = time.monotonic()
         parts: list[str] = []
         try:
-            deadline = None if self.deadline_seconds is None else started + self.deadline_seconds
-            for delta in self._stream(build_messages(question, passages), deadline):
+            for delta in self._stream(build_messages(question, passages)):
                 parts.append(delta)
                 yield delta
         except LLMError as failure:
@@ -125,14 +119,12 @@ class LLMAnswerer:
             return
         yield dataclasses.replace(answer, timings={"llm": generated - started, "verify": time.monotonic() - generated})
 
-    def _stream(self, messages: list[dict[str, str]], deadline: float | None) -> Iterator[str]:
+    def _stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         size = 0
         try:
             for delta in self.client.stream(messages, MAX_OUTPUT_TOKENS):
                 size += len(delta)
                 yield delta
-                if deadline is not None and time.monotonic() > deadline:
-                    raise LLMError(f"the answer took longer than {self.deadline_seconds:g}s")
                 if size > MAX_ANSWER_CHARS:
                     raise LLMError(f"the answer ran past {MAX_ANSWER_CHARS} characters")
         except LLMError:

@@ -20,7 +20,6 @@ every other write to stdout (a stray print, a C library) onto stderr.
 from __future__ import annotations
 
 import io
-import ipaddress
 import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, Iterable
@@ -35,6 +34,7 @@ from mcp.types import CallToolResult, Resource, TextContent
 from pydantic import Field
 
 from rag.base.errors import BriefingError, ConfigError
+from rag.base.net import is_loopback
 from rag.base.types import Answer, Passage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,17 +203,13 @@ def warm_up(briefing: "Briefing") -> None:
     """Open the index and load the embedding model before the first call, so that call does not
     run into a client's timeout. An unusable index raises here, before any client connects."""
     count = len(briefing.store.document_records())
-    briefing.embedder
+    briefing.warm_up()
     note(f"briefing mcp: {count} documents in {briefing.store.location}")
 
 
 def require_loopback(host: str) -> None:
     """The HTTP transport has no authentication: anyone who can reach it reads the documents."""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise ConfigError(f"`briefing mcp --transport http` has no authentication, so it only binds to loopback, "
                           f"not {host}. Keep 127.0.0.1 and put an authenticating proxy in front.")
 

@@ -107,6 +107,18 @@ class Briefing:
         return self._part("condenser", lambda: Condenser(self.chat, self.settings.max_question_chars,
                                                          self.settings.llm_timeout))
 
+    def warm_up(self) -> int:
+        """Load what the first question would (the index snapshot with BM25, the embedding model,
+        the LLM client in LLM mode), so a server's first answer is fast. Returns the number of
+        indexed chunks; with none, only the LLM client is loaded."""
+        count = self.store.count()
+        if count:
+            self.retriever.snapshot()
+            self.embedder.embed_query("warm up")
+        if self.chat is not None:
+            self.chat.warm_up()  # importing the openai SDK takes a moment
+        return count
+
     def invalidate(self) -> None:
         """The index changed in this process (an upload, a removal): the next question sees it
         at once instead of after the retriever's fingerprint check."""

@@ -59,3 +59,28 @@ def test_an_injected_chat_client_writes_llm_answers_that_are_still_verified(brie
     assert len(chat.calls) == 1 and answer.mode == "llm" and answer.model == "scripted"
     assert answer.unsupported == ("Japan will annex the Moon.",)
     assert [c.verified for c in answer.citations] == [False]  # its one passage is cited for both
+
+
+class _Recorder:
+    """Stands in for the retriever and the embedder: records what warm-up asked of it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def snapshot(self):
+        self.calls.append("snapshot")
+
+    def embed_query(self, text):
+        self.calls.append("embed_query")
+
+
+def test_warm_up_loads_the_snapshot_and_the_model_when_there_is_an_index(briefing, settings, tmp_path):
+    recorder = _Recorder()
+    warmed = Briefing(settings, store=briefing.store, retriever=recorder, embedder=recorder, chat=None)
+    assert warmed.warm_up() == briefing.store.count() > 0
+    assert recorder.calls == ["snapshot", "embed_query"]
+
+    empty_recorder = _Recorder()
+    empty = Briefing(settings.model_copy(update={"data_dir": tmp_path}), retriever=empty_recorder,
+                     embedder=empty_recorder, chat=None)
+    assert empty.warm_up() == 0 and empty_recorder.calls == []

@@ -55,11 +55,7 @@ def launch(settings: Settings | None = None, **launch_kwargs):
 
     def warm_up():  # load the embedding model, BM25 and (in LLM mode) the LLM client while the page loads
         try:
-            if briefing.store.count():
-                briefing.retriever.snapshot()
-                briefing.embedder.embed_query("warm up")
-            if briefing.chat is not None:
-                briefing.chat.warm_up()  # importing the openai SDK takes a moment
+            briefing.warm_up()
         except Exception:
             log.exception("warm-up failed")
 
