@@ -15,7 +15,7 @@ import numpy as np
 from rag.evidence import Evidence, ScoredSentence
 from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
-from rag.hops import bridge_names, mentions, needs_hop, residual_terms
+from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
 from rag.verdict import comparison, decide
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
@@ -85,9 +85,7 @@ _TYPED = ("number", "percentage", "date", "person")
 
 def _about(sentence: ScoredSentence, name: str) -> bool:
     """The sentence names `name`, or comes from a passage that opens with it."""
-    if name in sentence.text or name in sentence.passage.text[:_ABOUT_CHARS]:
-        return True
-    return mentions(term_set(sentence.text), name) or mentions(term_set(sentence.passage.text[:_ABOUT_CHARS]), name)
+    return about(name, sentence.text, sentence.passage.text[:_ABOUT_CHARS])
 
 
 def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSentence]:

@@ -48,7 +48,7 @@ _TYPED = ("number", "percentage", "date", "person")
 _WORD = re.compile(r"[\w'’.&-]+")
 _QUOTED = re.compile(r'["“]([^"”]{2,80})["”]')
 _NAME_WORDS = load_groups("name_words.txt")
-_CONNECTORS = _NAME_WORDS["connectors"]  # lexicons/name_words.txt says why "and" is not one
+NAME_CONNECTORS = _NAME_WORDS["connectors"]  # lexicons/name_words.txt says why "and" is not one
 _NOT_NAMES = _NAME_WORDS["not_names"]
 
 
@@ -69,7 +69,7 @@ def names_in(sentence: str) -> list[str]:
     first_start = -1
 
     def close() -> None:
-        while run and run[-1].lower() in _CONNECTORS:
+        while run and run[-1].lower() in NAME_CONNECTORS:
             run.pop()
         if run and not (len(run) == 1 and first_start == 0):
             found.append(" ".join(run))
@@ -88,7 +88,7 @@ def names_in(sentence: str) -> list[str]:
             if not run:
                 first_start = match.start()
             run.append(word)
-        elif run and word.lower() in _CONNECTORS:
+        elif run and word.lower() in NAME_CONNECTORS:
             run.append(word)
         else:
             close()
@@ -122,6 +122,13 @@ def mentions(text_terms: set[str] | frozenset[str], name: str) -> bool:
     if not name_terms:
         return False
     return name_terms[-1] in text_terms and 2 * sum(t in text_terms for t in set(name_terms)) >= len(set(name_terms))
+
+
+def about(name: str, text: str, opening: str) -> bool:
+    """Whether `text` is about `name`: it names it (as written, or by `mentions`), or it comes
+    from a passage whose `opening` does ("For Against" is all stopwords: no terms to match)."""
+    return (name in text or name in opening or mentions(term_set(text), name)
+            or mentions(term_set(opening), name))
 
 
 def residual_terms(profile: QuestionProfile, said: set[str] | frozenset[str]) -> list[str]:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from rag.base.lexicon import load_words
 from rag.base.text import canonical, term_set, terms
-from rag.hops import COUNTRY_FORMS, mentions
+from rag.hops import COUNTRY_FORMS, NAME_CONNECTORS, about
 
 NEGATIONS = load_words("negations.txt")
 _AUX = re.compile(r"^\s*(are|is|was|were|do|does|did|has|have|had|can|could|will|would|should)\b\s*", re.I)
-_CONNECT = {"of", "the", "de", "da", "del", "di", "du", "la", "le", "von", "van", "der", "den", "&", "y", "a", "an", "in"}
+_CONNECT = NAME_CONNECTORS | {"a", "an", "in"}  # the name connectors, and the articles and "in" compared names carry
 _UK_NATIONS = {"england", "scotland", "wales", "uk"}  # one nationality: British
 # Words of a "both Z" attribute that say nothing about Z itself ("both considered rock bands").
 _FRAMING = {"both", "considered", "described", "located", "based", "type", "kind", "used", "known", "classified",
@@ -33,6 +33,7 @@ _FRAMING = {"both", "considered", "described", "located", "based", "type", "kind
 _PLACE_NOUNS = {"city", "town", "country", "state", "county", "neighborhood", "neighbourhood", "region", "province",
                 "district", "area", "island", "continent"}
 _NATIONALITY_NOUNS = {"nationality", "country", "citizenship", "origin"}
+_ABOUT_CHARS = 120  # a quote from a passage opening with a name (this far in) is about it
 _MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
 
 
@@ -162,13 +163,7 @@ def _attribute_terms(phrase: str) -> set[str]:
 
 def _texts_about(thing: str, quotes: list[str], contexts: list[str]) -> list[str]:
     """The quotes about `thing`: those naming it, or quoted from a passage that opens with it."""
-    out = []
-    for quote, context in zip(quotes, contexts):
-        # The name as written counts too: "For Against" is all stopwords, no terms.
-        if thing in quote or thing in context[:120] or mentions(term_set(quote), thing) or mentions(
-                term_set(context[:120]), thing):
-            out.append(quote)
-    return out
+    return [quote for quote, context in zip(quotes, contexts) if about(thing, quote, context[:_ABOUT_CHARS])]
 
 
 def compare(c: Comparison, quotes: list[str], contexts: list[str]) -> str | None:
