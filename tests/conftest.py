@@ -61,6 +61,14 @@ def no_network():
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The real embedding model (loaded once per process by load_embedder's own cache)."""
+    from ingest.embed import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
 def corpus_copy(tmp_path_factory) -> Path:
     """A private copy of the bundled corpus (tests that edit files use their own copies)."""
     target = tmp_path_factory.mktemp("corpus")

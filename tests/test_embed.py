@@ -58,11 +58,6 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    return load_embedder()
-
-
-@pytest.fixture(scope="module")
 def reference() -> np.ndarray:
     from sentence_transformers import SentenceTransformer
 

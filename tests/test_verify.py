@@ -16,13 +16,6 @@ from rag.verify.sentences import answer_sentences
 PAIRS = Path(__file__).resolve().parents[1] / "eval" / "support_pairs.jsonl"
 
 
-@pytest.fixture(scope="module")
-def embedder():
-    from ingest.embed import load_embedder
-
-    return load_embedder()
-
-
 def _passage(text: str, chunk_id: str = "doc:v:0") -> Passage:
     return Passage(chunk_id=chunk_id, doc_id="doc", source="doc.txt", title="Doc", date="2025-01-01",
                    text=text, start=100, end=100 + len(text))

@@ -11,13 +11,6 @@ from rag.base.lexicon import LEXICONS, load_groups, load_pairs
 from rag.verify.claims import direction_mentions
 
 
-@pytest.fixture(scope="module")
-def embedder():
-    from ingest.embed import load_embedder
-
-    return load_embedder()
-
-
 # (claim, passage, supported)
 PLACES = [
     ("Seoul condemned the missile test on Monday.", "Seoul condemned the missile test on Monday.", True),
