@@ -73,6 +73,17 @@ def fit(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, f
     return w, b
 
 
+def lowest_safe_threshold(parts: Sequence[tuple[np.ndarray, np.ndarray]], max_wrong: float) -> float:
+    """The highest threshold that rejects at most `max_wrong` of each part's answerable questions:
+    `parts` are (probabilities, answerable flags) per set, so every set is held to the bound."""
+    threshold = 1.0
+    for p, answerable in parts:
+        ok = np.sort(p[answerable])
+        cut = float(ok[int(np.floor(max_wrong * len(ok)))]) if len(ok) else 1.0
+        threshold = min(threshold, cut)
+    return threshold
+
+
 def train(settings, set_names: Sequence[str], max_wrong: float, out: Path = MODEL_FILE, stdout=sys.stdout) -> dict:
     parts = [(name, *collect(settings, name)) for name in set_names]
     x = np.vstack([p[1] for p in parts])
@@ -83,12 +94,8 @@ def train(settings, set_names: Sequence[str], max_wrong: float, out: Path = MODE
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales == 0] = 1.0
     w, b = fit((x - means) / scales, y, weight)
-    threshold = 1.0
-    for name, xs, labels in parts:
-        p = 1 / (1 + np.exp(-(((xs - means) / scales) @ w + b)))
-        answerable = np.sort(p[labels == 1])
-        cut = answerable[int(np.floor(max_wrong * len(answerable)))] if len(answerable) else 1.0
-        threshold = min(threshold, float(cut))
+    scored = [(name, 1 / (1 + np.exp(-(((xs - means) / scales) @ w + b))), labels == 1) for name, xs, labels in parts]
+    threshold = lowest_safe_threshold([(p, answerable) for _, p, answerable in scored], max_wrong)
     model = {
         "about": "rag/answerability.py; trained by `python -m eval.train_answerability` on "
                  + ", ".join(set_names) + f"; threshold keeps wrong abstentions <= {max_wrong} per set",
@@ -99,12 +106,11 @@ def train(settings, set_names: Sequence[str], max_wrong: float, out: Path = MODE
         "scales": {n: round(float(v), 6) for n, v in zip(FEATURES, scales)},
         "threshold": round(threshold, 6),
     }
-    for name, xs, labels in parts:
-        p = 1 / (1 + np.exp(-(((xs - means) / scales) @ w + b)))
+    for name, p, answerable in scored:
         keep = p >= threshold
-        print(f"{name}: {len(labels)} questions reach the check; rejects "
-              f"{(~keep & (labels == 0)).sum()}/{(labels == 0).sum()} unanswerable, "
-              f"{(~keep & (labels == 1)).sum()}/{(labels == 1).sum()} answerable", file=stdout)
+        print(f"{name}: {len(p)} questions reach the check; rejects "
+              f"{(~keep & ~answerable).sum()}/{(~answerable).sum()} unanswerable, "
+              f"{(~keep & answerable).sum()}/{answerable.sum()} answerable", file=stdout)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out} (threshold {threshold:.3f})", file=stdout)

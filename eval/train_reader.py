@@ -28,16 +28,15 @@ import numpy as np
 from eval.external import build_set
 from eval.gold import load_gold
 from eval.metrics import normalize
-from eval.train_answerability import open_set
+from eval.train_answerability import lowest_safe_threshold, open_set
+from rag.reader import MAX_TOKENS
 
 TRAINED_LAYERS = 3
-MAX_TOKENS = 192
-WINDOWS = 3
 
 
 def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str]]:
     """(question, window text, label, question id) for the best windows of each question."""
-    from rag.answerability import window_text
+    from rag.answerability import best_windows
     from rag.evidence import gather
 
     briefing, local, records = open_set(settings, set_name)
@@ -48,16 +47,9 @@ def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str]]:
         retrieval = briefing.retriever.retrieve(record["question"], local.top_k, None)
         evidence = gather(retrieval, briefing.retriever.snapshot(), check=None)
         aliases = [normalize(a) for facts in record["key_facts"] for a in facts]
-        seen = set()
-        for sentence in evidence.sentences:
-            text = window_text(sentence, evidence.sentences)
-            if text in seen:
-                continue
-            seen.add(text)
+        for text in best_windows(evidence.sentences):
             label = int(record["answerable"] and any(a and a in normalize(text) for a in aliases))
             pairs.append((record["question"], text, label, record["id"]))
-            if len(seen) == WINDOWS:
-                break
     return pairs
 
 
@@ -84,18 +76,13 @@ def calibrate(settings, set_names: Sequence[str], max_wrong: float, out: Path, s
         if qid in answerable:
             grouped.setdefault(qid, (question, []))[1].append(text)
     best = {qid: max(reader.scores(q, texts)) for qid, (q, texts) in grouped.items()}
-    threshold = 1.0
+    per_set = []
     for name in set_names:
-        prefix = name.split("-")[0]
-        scores = np.array([p for qid, p in best.items() if qid.startswith(prefix)])
-        labels = np.array([answerable[qid] for qid in best if qid.startswith(prefix)])
-        ok = np.sort(scores[labels])
-        cut = float(ok[int(np.floor(max_wrong * len(ok)))]) if len(ok) else 1.0
-        threshold = min(threshold, cut)
-    for name in set_names:
-        prefix = name.split("-")[0]
-        scores = np.array([p for qid, p in best.items() if qid.startswith(prefix)])
-        labels = np.array([answerable[qid] for qid in best if qid.startswith(prefix)])
+        prefix = name.split("-")[0]  # question ids start with their dataset ("squad-", "hotpot-")
+        ids = [qid for qid in best if qid.startswith(prefix)]
+        per_set.append((name, np.array([best[q] for q in ids]), np.array([answerable[q] for q in ids], dtype=bool)))
+    threshold = lowest_safe_threshold([(scores, labels) for _, scores, labels in per_set], max_wrong)
+    for name, scores, labels in per_set:
         print(f"{name}: rejects {(scores[~labels] < threshold).mean():.3f} of unanswerable, "
               f"{(scores[labels] < threshold).mean():.3f} of answerable", file=stdout)
     about = {"about": "rag/reader.py; trained and calibrated by `python -m eval.train_reader` on "

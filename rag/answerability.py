@@ -67,6 +67,18 @@ def window_text(sentence: Any, sentences: Sequence[Any]) -> str:
     return " ".join(" ".join(s.text.split()) for s in sorted(_window(sentence, sentences), key=lambda s: s.start))
 
 
+def best_windows(sentences: Sequence[Any], n: int = READ_WINDOWS) -> list[str]:
+    """The distinct windows (`window_text`) of the best sentences, best first, at most `n`."""
+    texts: list[str] = []
+    for sentence in sentences:
+        text = window_text(sentence, sentences)
+        if text not in texts:
+            texts.append(text)
+            if len(texts) == n:
+                break
+    return texts
+
+
 def _matched(term: str, vocabulary: list[str]) -> bool:
     return resembles(term, vocabulary) is not None
 
@@ -183,13 +195,7 @@ class ReaderCheck:
         self.reader, self.threshold, self.windows = reader, threshold, windows
 
     def verdict(self, profile: QuestionProfile, sentences: Sequence[Any], bm25: BM25Index) -> Verdict | None:
-        texts: list[str] = []
-        for sentence in sentences:
-            text = window_text(sentence, sentences)
-            if text not in texts:
-                texts.append(text)
-            if len(texts) == self.windows:
-                break
+        texts = best_windows(sentences, self.windows)
         if not texts:
             return None
         p = max(self.reader.scores(profile.text, texts))
