@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.base.lexicon import load_pairs
 from rag.base.text import STOPWORDS, canonical, terms
@@ -54,6 +55,9 @@ _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|w
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
 
+# Retrieval, the second hop and the evidence stage each read the same question's profile: one
+# analysis per question (the profile is frozen, so sharing it is safe).
+@lru_cache(maxsize=1024)
 def analyze(question: str) -> QuestionProfile:
     answer_type = next((name for name, pattern in _TYPE_PATTERNS if pattern.search(question)), "any")
     entities: list[str] = []
