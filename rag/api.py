@@ -5,7 +5,8 @@ front-end (Open WebUI, LibreChat, the `openai` SDK) can ask the documents.
                                 briefing-extractive always, briefing-llm when an LLM is configured
     POST /v1/chat/completions   the last user message is the question, earlier user/assistant
                                 messages the history (follow-ups are condensed by the pipeline);
-                                `model` picks the answer mode; `stream: true` sends SSE chunks
+                                `model` picks the answer mode; `stream: true` sends SSE chunks;
+                                the extra field `scope` ("auto", "top", "all") as in rag.ask
 
 The reply text is the answer with its `[n]` markers, then a plain-text "Sources" block for
 clients that show only text. The whole `Answer.to_dict()` payload (citations, cited spans,
@@ -40,6 +41,7 @@ from rag.base.errors import BriefingError, ConfigError, InputError, LLMError, St
 from rag.base.net import is_loopback
 from rag.base.settings import Settings
 from rag.base.types import Answer
+from rag.scope import SCOPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from rag.pipeline import Briefing
@@ -303,10 +305,13 @@ def create_app(briefing_or_settings: "Briefing | Settings | None" = None) -> Fas
                           "invalid_request_error", "model_not_found")
         question, history = parse_messages(body.get("messages"))
         question = pipeline.check_question(question)
+        scope = body.get("scope", "auto")
+        if not isinstance(scope, str) or scope not in SCOPES:
+            raise InputError(f"`scope` must be one of {', '.join(SCOPES)} (\"all\": one row per document), got {scope!r}.")
         if not body.get("stream"):
-            answer = await run_in_threadpool(pipeline.ask, question, history)
+            answer = await run_in_threadpool(pipeline.ask, question, history, None, scope)
             return completion(answer, model)
-        stream = pipeline.ask_stream(question, history)
+        stream = pipeline.ask_stream(question, history, None, scope)
         # The first item comes after condensing and retrieval: their errors still get a status code.
         first = await run_in_threadpool(next, stream)
         return StreamingResponse(stream_events(first, stream, model), media_type="text/event-stream")

@@ -47,6 +47,13 @@ class BM25Index:
             return 0.0
         return sum(self.idf(t) for t in wanted if t in text_terms) / total
 
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        """The BM25 score of every chunk row for already-tokenized terms (zeros when none is known)."""
+        known = [t for t in query_terms if t in self._idf]
+        if not known or not self.ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
     def search(self, query: str, n: int, allowed_docs: set[str] | None = None) -> list[tuple[int, float]]:
         """(row, score) best first; rows with a zero score never come back."""
         query_terms = [t for t in terms(query) if t in self._idf]

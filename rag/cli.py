@@ -38,6 +38,18 @@ def format_sources(answer) -> str:
         title = p.title or p.source
         flag = "" if c.verified else "  [UNVERIFIED: the passage does not support the sentence]"
         lines.append(f"[{c.n}] {title} ({p.date or 'undated'}) — {p.source}, {where}chars {p.start}-{p.end}{flag}")
+        lines += [f"      “{d.phrase}” = {d.label} (as of {p.date})" for d in c.dates]
+    return "\n".join(lines)
+
+
+def format_coverage(answer) -> str:
+    """The per-document table of a collection answer: one line per document in scope."""
+    rows = [("document", "date", "mentions it", "cited")]
+    rows += [(r.title or r.source, r.date or "undated", "yes" if r.addresses else "no",
+              " ".join(f"[{c.n}]" for c in r.citations) or "-") for r in answer.coverage]
+    widths = [min(max(len(row[i]) for row in rows), 60 if i == 0 else 20) for i in range(4)]
+    lines = ["  ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
@@ -47,11 +59,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     briefing = Briefing(_settings(args))
     filters = {"sources": args.source} if args.source else None
+    scope = "all" if args.all else "top" if args.top else "auto"
     if args.json:
-        print(json.dumps(briefing.ask(args.question, filters=filters).to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(briefing.ask(args.question, filters=filters, scope=scope).to_dict(), ensure_ascii=False, indent=2))
         return 0
     answer = None
-    for item in briefing.ask_stream(args.question, filters=filters):
+    for item in briefing.ask_stream(args.question, filters=filters, scope=scope):
         if isinstance(item, Answer):
             answer = item
         else:
@@ -63,6 +76,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nUnsupported by the documents (shown for transparency, not sourced):")
         for sentence in answer.unsupported:
             print(f"  ! {sentence}")
+    if answer.coverage:
+        print("\nEvery document in scope:")
+        print(format_coverage(answer))
     if answer.citations:
         print("\nSources:")
         print(format_sources(answer))
@@ -124,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
     p.add_argument("--source", action="append", help="only this document (source path); repeatable")
     p.add_argument("--mode", choices=["auto", "extractive", "llm"], help="answerer (default: auto)")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true",
+                       help="answer across all documents: one row per document (default: when the question asks "
+                            "\"which documents ...\" or \"what changed since ...\")")
+    scope.add_argument("--top", action="store_true", help="answer from the best passages only, never per document")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("docs", help="list indexed documents")

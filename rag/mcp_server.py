@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Iterable
+from typing import TYPE_CHECKING, Annotated, Any, Iterable, Literal
 from urllib.parse import quote, unquote
 
 import anyio
@@ -139,12 +139,17 @@ def build_server(briefing: "Briefing", **options: Any) -> BriefingMCP:
         return await anyio.to_thread.run_sync(fn, *args)
 
     @server.tool()
-    async def ask(question: Annotated[str, Field(description="A question about the documents")]) -> CallToolResult:
+    async def ask(question: Annotated[str, Field(description="A question about the documents")],
+                  scope: Annotated[Literal["auto", "top", "all"], Field(
+                      description="all: answer per document, every document checked (coverage, conflicts, "
+                                  "timeline); top: from the best passages; auto: decide from the question")] = "auto",
+                  ) -> CallToolResult:
         """Answer a question from the documents. Every sentence cites its passage with [n]; the
-        structured content carries the citations (source, title, date, cited spans, verified)
-        and `abstained` (true when the documents do not answer it)."""
+        structured content carries the citations (source, title, date, cited spans, verified),
+        `abstained` (true when the documents do not answer it), and for questions about the whole
+        collection `coverage` (one row per document), `conflicts` and `timeline`."""
         try:
-            answer = await call(briefing.ask, question)
+            answer = await call(briefing.ask, question, None, None, scope)
         except BriefingError as exc:
             return error_result(exc)
         return result(answer_text(answer), answer.to_dict())

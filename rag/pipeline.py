@@ -1,7 +1,11 @@
 """`Briefing`: the composition root of the read side. It owns one configured pipeline (index,
 embedder, retriever, condenser, answerer) and runs a question through it:
 
-    question -> condense (follow-ups only) -> retrieve -> evidence -> abstain, or Answerer -> Answer
+    question -> condense (follow-ups only) -> scope -> retrieve -> evidence -> abstain, or Answerer
+             -> disagreements between documents -> relative dates resolved -> Answer
+
+A question about the whole collection ("which briefs discuss X", scope "all") or about change
+over time is answered per document instead (rag.collection): every document in scope is read.
 
 Every part can be passed in (tests and the UI inject theirs through the constructor); the ones
 not given are built from `settings` on first use, so `Briefing(settings)` is cheap and the model
@@ -23,6 +27,9 @@ from rag.chat import ChatClient, OpenAIChat
 from rag.condense import Condenser
 from rag.evidence import gather
 from rag.answerability import AnswerCheck, build_check
+from rag.collection import CollectionAnswerer
+from rag.differences import dated, with_conflicts
+from rag.scope import check_scope, read_scope
 from rag.extractive import ExtractiveAnswerer, abstention
 from rag.hops import second_hop
 from rag.retrieval import Retriever
@@ -150,12 +157,16 @@ class Briefing:
         self._require_index()
         return self.retriever.retrieve(question, k, filters).passages
 
-    def ask(self, question: str, history: list | None = None, filters: Any = None) -> Answer:
-        return last_answer(self.ask_stream(question, history, filters))
+    def ask(self, question: str, history: list | None = None, filters: Any = None, scope: str = "auto") -> Answer:
+        return last_answer(self.ask_stream(question, history, filters, scope))
 
-    def ask_stream(self, question: str, history: list | None = None, filters: Any = None) -> Iterator[str | Answer]:
-        """Text deltas as the answer is written, then the final `Answer`."""
+    def ask_stream(self, question: str, history: list | None = None, filters: Any = None,
+                   scope: str = "auto") -> Iterator[str | Answer]:
+        """Text deltas as the answer is written, then the final `Answer`. `scope` "all" answers per
+        document over every document in scope, "top" from the best passages; "auto" (default)
+        decides from the question ("which documents ...", "what changed since ...")."""
         question = self.check_question(question)
+        check_scope(scope)
         self._require_index()
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -166,6 +177,14 @@ class Briefing:
             t0 = time.perf_counter()
             standalone = self.condenser.condense(question, history)
             timings["condense"] = time.perf_counter() - t0
+        newest = max((r.date for r in self.retriever.documents()), default="")
+        asked = read_scope(standalone, scope, newest)
+        if asked.collection:
+            answer = CollectionAnswerer(self.retriever).answer(standalone, asked, filters, self.answerer.mode)
+            yield answer.text
+            timings.update(answer.timings, total=time.perf_counter() - started)
+            yield dataclasses.replace(answer, question=question, timings={k: round(v, 4) for k, v in timings.items()})
+            return
         retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
         # A bridge question's answer sits in a passage about an entity the first passages name.
         retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
@@ -177,6 +196,11 @@ class Briefing:
             yield answer.text
         else:
             answer = yield from relay(answerer.answer(standalone, evidence))
+            answer = dated(answer)
+            sourced = with_conflicts(answer, evidence)
+            if sourced.text != answer.text:
+                yield sourced.text[len(answer.text):]  # the "Sources differ" note, after the answer
+            answer = sourced
         timings.update(answer.timings)  # the answerer's own (LLM: generation and verification)
         timings["total"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=question, timings={k: round(v, 4) for k, v in timings.items()})

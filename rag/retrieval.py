@@ -142,6 +142,13 @@ class Retriever:
                 owners.setdefault(term, set()).add(doc_id)
         return tuple(sorted({d for docs in owners.values() if len(docs) == 1 for d in docs}))
 
+    def documents(self, filters: "Filters | dict | None" = None) -> list:
+        """The indexed documents (`ingest.store.DocumentRecord`) that `filters` allow, by source."""
+        self.snapshot()
+        filters = Filters.coerce(filters)
+        return sorted((r for r in self._records if filters is None or filters.allows(r.source, r.date)),
+                      key=lambda r: r.source)
+
     def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
         if filters is None:
             return None

@@ -67,6 +67,34 @@ class CorpusSnapshot:
         return ([self._sentences[i]["id"] for i in top], [float(sims[i]) for i in top],
                 [self._sentences[i] for i in top])
 
+    def best_per_document(self, kind: str, scores: np.ndarray | None, vector: np.ndarray | None, per_doc: int,
+                          fallback: int = 500) -> dict[str, list[str]]:
+        """Each document's `per_doc` best `chunks` (by `scores`, one per chunk row, zeros never) or
+        `sentences` (by similarity to `vector`; their chunk ids): what a question about the whole
+        collection reads of every document. Without an in-memory copy, sentences come from the
+        `fallback` nearest in Chroma's index."""
+        best: dict[str, list[str]] = {}
+        if kind == "chunks":
+            doc_ids = [m["doc_id"] for m in self._chunk_metas]
+            ids = self.chunk_ids
+            positive = np.flatnonzero(scores > 0)
+            order = positive[np.argsort(-scores[positive], kind="stable")]
+        elif self.in_memory:
+            if not len(self._sentence_matrix):
+                return best
+            sims = self._sentence_matrix @ vector
+            doc_ids = self._docs["sentences"].tolist()
+            ids = [m["chunk_id"] for m in self._sentences]
+            order = np.argsort(-sims, kind="stable")
+        else:
+            _, _, metas = self.store.query("sentences", vector, fallback)
+            doc_ids, ids, order = [m["doc_id"] for m in metas], [m["chunk_id"] for m in metas], range(len(metas))
+        for row in order:
+            picked = best.setdefault(doc_ids[row], [])
+            if len(picked) < per_doc and ids[row] not in picked:
+                picked.append(ids[row])
+        return best
+
     def get_chunks(self, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         return {cid: self._chunks[cid] for cid in ids if cid in self._chunks}
 

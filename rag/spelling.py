@@ -64,6 +64,29 @@ def written_apart(term: str, vocabulary: list[str]) -> str | None:
     return None
 
 
+def same_stem(a: str, b: str) -> bool:
+    """Two forms of one word by the shared-stem rule ("revising"/"revise", not "engine"/"engineering")."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < MIN_PREFIX or a[:MIN_PREFIX] != b[:MIN_PREFIX]:
+        return False
+    return (_common_prefix(a, b) >= PREFIX_SHARE * min(len(a), len(b))
+            and abs(len(a) - len(b)) <= MAX_SUFFIX_GAP)
+
+
+def variants(term: str, vocabulary: list[str]) -> set[str]:
+    """`term` and the indexed words (sorted `vocabulary`) that are forms of it by `same_stem`."""
+    found = {term}
+    if len(term) < MIN_PREFIX or term.isdigit():
+        return found
+    j = bisect_left(vocabulary, term[:MIN_PREFIX])
+    while j < len(vocabulary) and vocabulary[j].startswith(term[:MIN_PREFIX]):
+        if same_stem(term, vocabulary[j]):
+            found.add(vocabulary[j])
+        j += 1
+    return found
+
+
 def resembles(term: str, vocabulary: list[str]) -> str | None:
     """The indexed term (from the sorted `vocabulary`) that `term` most likely means, or None.
 

@@ -395,3 +395,122 @@ def test_llm_answer_streams_and_unsupported_sentences_are_flagged(browser, llm_a
         assert not dialogs
     finally:
         context.close()
+
+
+# --- questions about the whole collection: per-document table, "Sources differ", timeline -------
+
+PLANTED = ROOT / "eval" / "planted"
+# Used when eval/planted/ is not there: a copy of one corpus sentence with its figure changed,
+# from a later (made-up) document, so the two documents disagree.
+PLANTED_FALLBACK = ("Security strategy note\nDate: 2026-03-01\n\nJapan's National Security Strategy was first "
+                    "established under the Abe administration in 2014 and was revised in 2022 under the Kishida "
+                    "administration—the first revision in nine years.\n")  # the Asan brief says 2013
+PLANTED_FALLBACK_QUESTION = "When was Japan's National Security Strategy first established?"
+
+
+def _planted() -> tuple[str, str, str]:
+    """(file name, text, question) of the planted document that disagrees with the corpus."""
+    import json
+
+    manifest = PLANTED / "manifest.jsonl"
+    if manifest.is_file():
+        entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
+        entry = entries[0]
+        path = PLANTED / entry["file"]
+        return path.name, path.read_text(encoding="utf-8"), entry["question"]
+    return "security-strategy-note.txt", PLANTED_FALLBACK, PLANTED_FALLBACK_QUESTION
+
+
+@pytest.fixture(scope="module")
+def conflict_app(ui_briefing, tmp_path_factory):
+    """An app over the corpus plus one planted copy whose figure differs (its own index, the
+    embedder shared with the session's pipeline)."""
+    from ingest.index import ingest
+    from rag.pipeline import Briefing
+
+    name, text, question = _planted()
+    corpus = tmp_path_factory.mktemp("conflict-corpus")
+    for path in (ROOT / "corpus").glob("*.txt"):
+        shutil.copy(path, corpus / path.name)
+    (corpus / name).write_text(text, encoding="utf-8")
+    settings = ui_briefing.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("conflict-index"),
+                                                       "corpus": corpus})
+    report = ingest([corpus], settings, progress=False)
+    assert report.ok and len(report.added) == 6, report.summary()
+    briefing = Briefing(settings, embedder=ui_briefing.embedder)
+    app = _serve(settings, briefing)
+    yield app.local_url.rstrip("/"), briefing, question
+    app.close()
+
+
+def tick_across_all(page) -> None:
+    box = page.locator("#scope-all input[type=checkbox]")
+    box.check()
+    expect(box).to_be_checked()
+
+
+def test_across_all_documents_shows_a_row_per_document(page, ui_briefing):
+    tick_across_all(page)
+    answer = ask(page, "Which documents discuss the defense budget?")
+    table = answer.locator("table.cov-table")
+    expect(table).to_be_visible()
+    records = ui_briefing.store.document_records()  # the bundled corpus and the XSS file
+    rows = table.locator("tbody tr.cov-row")
+    assert rows.count() == len(records)
+    titles = rows.locator("th.cov-doc").all_inner_texts()
+    bundled = [r for r in records if r.source != "operation-bluefin-xss.txt"]
+    assert len(bundled) == 5 and all((r.title or r.source) in titles for r in bundled), titles
+    assert rows.locator(".cov-verdict.cov-yes").count() >= 1
+    assert "mentions it" in rows.locator(".cov-verdict.cov-yes").first.inner_text()
+    assert re.search(rf"\d of {len(records)} documents", table.locator("caption").inner_text())
+    # a quoted sentence's marker opens its card in the sources panel
+    marker = table.locator("a.cite").first
+    target = marker.get_attribute("href").lstrip("#")
+    marker.click()
+    page.wait_for_function(CARD_IN_VIEW, arg=target, timeout=10_000)
+    expect(page.locator(f"#sources #{target} .as-of")).to_contain_text("as of 20")
+    table.scroll_into_view_if_needed()
+    shot(page, "11-per-document-table.png")
+
+
+def test_sources_differ_panel_shows_both_sides(browser, conflict_app):
+    url, briefing, question = conflict_app
+    across = not briefing.ask(question).conflicts  # ticked only when the question alone does not compare
+    assert not across or briefing.ask(question, scope="all").conflicts, "the planted copy makes no conflict"
+    context, page, dialogs = _open(browser, url)
+    try:
+        if across:
+            tick_across_all(page)
+        answer = ask(page, question)
+        panel = answer.locator(".conflicts")
+        expect(panel).to_be_visible()
+        assert "Sources differ" in panel.inner_text()
+        sides = panel.locator(".conflict").first.locator(".conflict-side")
+        assert sides.count() == 2
+        for i in range(2):
+            side = sides.nth(i)
+            assert side.locator(".side-title").inner_text().strip()
+            assert side.locator("a.cite").count() == 1
+        values = sides.locator(".side-value").all_inner_texts()
+        assert len(values) == 2 and values[0] != values[1], values
+        # the two sides sit next to each other
+        first, second = sides.nth(0).bounding_box(), sides.nth(1).bounding_box()
+        assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"] - 1
+        assert panel.locator(".badge-newer").count() <= 1
+        panel.scroll_into_view_if_needed()
+        shot(page, "12-sources-differ.png")
+        assert not dialogs
+    finally:
+        context.close()
+
+
+def test_change_over_time_shows_a_dated_timeline(page):
+    answer = ask(page, "How has the assessment of Japan's defense spending changed over time?")
+    timeline = answer.locator(".timeline ol.tl")
+    expect(timeline).to_be_visible()
+    dates = timeline.locator("time.tl-date").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert len(dates) >= 2 and dates == sorted(dates), dates
+    assert timeline.locator(".tl-item").count() == len(dates)
+    assert timeline.locator("a.cite").count() == len(dates)
+    timeline.scroll_into_view_if_needed()
+    shot(page, "13-timeline.png")

@@ -140,6 +140,9 @@ def _ask_tab(w: SimpleNamespace, recs: list) -> None:
                 w.ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-btn")
             with gr.Row(elem_id="chat-tools"):
                 w.scope_note = gr.HTML(scope_summary([], "", "", len(recs)), elem_id="scope-note")
+                w.scope_all = gr.Checkbox(False, label="Across all documents", elem_id="scope-all", scale=0,
+                                          min_width=190, container=False,
+                                          info="Answer per document: every document in scope is checked")
                 w.new_btn = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="new-chat")
                 w.download = gr.DownloadButton("Download .md", size="sm", scale=0, min_width=130,
                                                interactive=False, elem_id="download-md")

@@ -12,8 +12,9 @@ from typing import Iterable, Sequence
 
 from rag.base.markers import MARKER
 from rag.base.types import Answer, Citation
+from ui.collection import cite_link, collection_markdown, conflicts_html, coverage_html, timeline_html
 from ui.documents import upload_report_html
-from ui.markup import anchor_id, esc, merge_ranges
+from ui.markup import esc, merge_ranges
 from ui.scope import scope_filters, scope_summary
 from ui.sources import citation_card, context_html, highlight, passage_excerpt, sources_section
 
@@ -25,6 +26,7 @@ __all__ = [
     "streaming_html", "text_html", "unsupported_ranges",
     "citation_card", "context_html", "highlight", "passage_excerpt", "scope_filters", "scope_summary",
     "sources_section", "upload_report_html",
+    "conflicts_html", "coverage_html", "timeline_html",
 ]
 
 ABSTAIN_HEADLINE = "The documents don't answer this"
@@ -49,14 +51,7 @@ def link_markers(escaped: str, citations: Sequence[Citation], turn: int) -> str:
     def repl(match: re.Match) -> str:
         number = match.group(1)
         citation = by_n.get(int(number)) if number.isdigit() else None
-        if citation is None:
-            return match.group(0)
-        n = citation.n
-        if citation.verified:
-            return (f'<a class="cite" href="#{anchor_id(turn, n)}" data-turn="{int(turn)}" data-n="{n}" '
-                    f'title="Source {n}: {esc(citation.passage.title or citation.passage.source)}">[{n}]</a>')
-        return (f'<a class="cite cite-unverified" href="#{anchor_id(turn, n)}" data-turn="{int(turn)}" '
-                f'data-n="{n}" title="Unverified: source {n} does not support this sentence">[{n}]&#9888;</a>')
+        return match.group(0) if citation is None else cite_link(citation, turn)
 
     return MARKER.sub(repl, escaped)
 
@@ -154,6 +149,8 @@ def answer_html(answer: Answer, turn: int) -> str:
     else:
         body = text_html(answer.text, answer.citations, turn, answer.unsupported)
         parts.append(f'<div class="answer">{body}</div>')
+    # every document's verdict shows even when none mentions the topic (an abstention)
+    parts += [coverage_html(answer, turn), conflicts_html(answer, turn), timeline_html(answer, turn)]
     unverified = [c.n for c in answer.citations if not c.verified]
     if answer.unsupported or unverified:
         lines = []
@@ -216,6 +213,7 @@ def answer_markdown(answer: Answer) -> str:
         lines += ["**Not supported by the documents:**", ""] + [f"- ⚠ {s}" for s in answer.unsupported] + [""]
     if answer.notice:
         lines += [f"_Note: {answer.notice}_", ""]
+    lines += collection_markdown(answer)
     if answer.citations:
         lines += ["### Nearest passages" if answer.abstained else "### Sources", ""]
         for c in sorted(answer.citations, key=lambda c: c.n):

@@ -77,16 +77,19 @@ class Conversation:
 class ChatHandlers:
     """The Ask tab. Its events take `INPUTS` and fill `OUTPUTS` (component names in `ui.app`)."""
 
-    INPUTS = ("question", "chatbot", "history", "sections", "turn", "scope_docs", "date_from", "date_to")
+    INPUTS = ("question", "chatbot", "history", "sections", "turn", "scope_docs", "date_from", "date_to",
+              "scope_all")
     OUTPUTS = ("chatbot", "sources", "question", "history", "sections", "turn", "markdown_box", "download")
 
     def __init__(self, briefing, downloads: Path):
         self.briefing = briefing
         self.downloads = downloads  # Markdown exports offered for download
 
-    def respond(self, question, chat, history, sections, turn, sources, date_from, date_to) -> Iterator[tuple]:
+    def respond(self, question, chat, history, sections, turn, sources, date_from, date_to,
+                scope_all=False) -> Iterator[tuple]:
         """Ask `question` in the conversation: a pending message, the answer as it streams in, then
-        the final answer with its sources and exports (or an error in its place)."""
+        the final answer with its sources and exports (or an error in its place). `scope_all`
+        (the "Across all documents" box) answers per document; otherwise the pipeline decides."""
         conv = Conversation.of(chat, history, sections, turn)
         question = (question or "").strip()
         if not question:
@@ -102,8 +105,9 @@ class ChatHandlers:
             yield conv.outputs()
             return
         answer: Answer | None = None
+        scope = "all" if scope_all else "auto"
         try:
-            for item in self._throttled(self.briefing.ask_stream(question, conv.history, filters)):
+            for item in self._throttled(self.briefing.ask_stream(question, conv.history, filters, scope)):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -169,13 +173,14 @@ class ChatHandlers:
                                       download=gr.update(value=None, interactive=False))
 
     def api_ask(self, question: str, sources: list[str] | None = None, date_from: str = "",
-                date_to: str = "") -> dict:
+                date_to: str = "", scope: str = "auto") -> dict:
         """Answer `question` from the indexed documents, like rag.ask(); returns Answer.to_dict().
         `sources` restricts retrieval to those documents (source paths as listed by `briefing docs`);
-        `date_from`/`date_to` (YYYY-MM-DD) to a publication date range."""
+        `date_from`/`date_to` (YYYY-MM-DD) to a publication date range; `scope` "all" answers per
+        document over every document in scope, "top" from the best passages, "auto" decides."""
         try:
             filters = scope_filters(sources, date_from, date_to)
-            return self.briefing.ask(question, filters=filters).to_dict()
+            return self.briefing.ask(question, filters=filters, scope=scope).to_dict()
         except (BriefingError, ValueError) as exc:
             raise gr.Error(str(exc)) from None
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 from rag.base.types import Answer, Citation, Passage, Span
+from ui.collection import date_notes_html
 from ui.markup import anchor_id, esc, merge_ranges
 
 CONTEXT_CHARS = 600  # characters of document text shown either side of a passage in "context"
@@ -141,7 +142,7 @@ def citation_card(citation: Citation, turn: int, document: str = "") -> str:
         f'<article class="{classes}" id="{anchor_id(turn, citation.n)}" tabindex="-1">'
         f'<div class="src-head"><span class="src-n">[{int(citation.n)}]</span> '
         f'<span class="src-title">{esc(title)}</span>{badge}</div>'
-        f'<div class="src-meta">{passage_meta(p)}</div>'
+        f'<div class="src-meta">{passage_meta(p)}</div>{date_notes_html(citation)}'
         f'<blockquote class="src-passage">{highlight(excerpt.text, excerpt.ranges)}</blockquote>'
         f"{details}</article>"
     )

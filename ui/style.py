@@ -84,6 +84,57 @@ a.cite.cite-unverified { color: #b45309 !important; }
 .src-older { margin: 6px 0 6px 6px; }
 .src-older > summary { cursor: pointer; font-size: 0.85em; color: var(--body-text-color-subdued); padding: 4px 0; }
 
+/* collection answers: per-document table, "Sources differ", timeline (ui/collection.py) */
+.coverage, .conflicts, .timeline { margin-top: 10px; font-size: 0.92em; }
+.cov-table { width: 100%; border-collapse: collapse; }
+.cov-table caption { text-align: left; font-weight: 600; padding: 0 0 4px 0; }
+.cov-table th, .cov-table td { border-bottom: 1px solid var(--border-color-primary); padding: 5px 8px;
+  text-align: left; vertical-align: top; line-height: 1.4; }
+.cov-table thead th { font-size: 0.85em; color: var(--body-text-color-subdued); font-weight: 600; }
+.cov-doc { font-weight: 600; min-width: 9em; width: 28%; }
+.cov-said { width: 50%; }
+.cov-date { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.cov-verdict { white-space: nowrap; font-weight: 600; }
+.cov-yes { color: #15803d; }
+.cov-no { color: #64748b; }
+.cov-silent { background: var(--background-fill-secondary); }
+.cov-quote { display: block; margin-bottom: 3px; }
+.conflicts { border: 1px solid #f59e0b; border-left: 5px solid #f59e0b; border-radius: 8px; padding: 8px 12px;
+  background: #fffbeb; color: #1f2937; }
+.conflicts-head { font-weight: 600; color: #92400e; margin-bottom: 4px; }
+.conflict + .conflict { margin-top: 10px; }
+.conflict-about { font-weight: 600; margin-bottom: 4px; }
+.conflict-sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 8px; }
+.conflict-side { border: 1px solid #fcd34d; border-radius: 6px; padding: 6px 8px; background: #ffffff; }
+.side-doc { font-weight: 600; }
+.side-date { font-size: 0.85em; color: #475569; font-variant-numeric: tabular-nums; }
+.side-value { font-size: 1.15em; font-weight: 700; margin: 2px 0; }
+.side-quote { font-size: 0.92em; line-height: 1.45; }
+.side-hit { background: #fde68a; padding: 0 2px; border-radius: 2px; }
+.badge-newer { margin-left: 6px; font-size: 0.75em; font-weight: 600; color: #1e3a8a; background: #dbeafe;
+  border: 1px solid #93c5fd; border-radius: 999px; padding: 0 7px; cursor: help; white-space: nowrap; }
+.tl-head, .tl-undated-head { font-weight: 600; margin-bottom: 4px; }
+.tl { list-style: none; margin: 0; padding: 0; }
+.tl-item { display: grid; grid-template-columns: 6.5em 1fr; gap: 0 14px; position: relative; padding-bottom: 8px; }
+.tl-date { font-weight: 600; font-variant-numeric: tabular-nums; text-align: right; padding-top: 1px; }
+.tl-body { border-left: 2px solid var(--border-color-accent); padding-left: 12px; position: relative; }
+.tl-body::before { content: ""; position: absolute; left: -6px; top: 5px; width: 10px; height: 10px;
+  border-radius: 50%; background: var(--color-accent); }
+.tl-doc { font-weight: 600; }
+.tl-text { line-height: 1.45; }
+.tl-change { margin-left: 6px; font-size: 0.8em; font-weight: 600; color: #92400e; background: #fef3c7;
+  border: 1px solid #f59e0b; border-radius: 999px; padding: 0 7px; white-space: nowrap; }
+.tl-undated { margin-top: 6px; padding-top: 4px; border-top: 1px dashed var(--border-color-primary); }
+.tl-undated ul { margin: 0 0 0 1.2em; padding: 0; }
+.src-dates { display: flex; flex-wrap: wrap; gap: 4px 6px; margin: 0 0 6px 0; font-size: 0.78em; }
+.as-of, .date-note { border-radius: 999px; padding: 0 8px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); white-space: nowrap; }
+.date-note { border-color: #93c5fd; background: #eff6ff; color: #1e3a8a; }
+#chat-tools > #scope-all { flex: 0 0 220px !important; width: auto !important; min-width: 0 !important;
+  padding: 0 6px !important; border: none !important; background: transparent !important; overflow: visible !important; }
+#scope-all .checkbox-container { font-size: 0.85rem; font-weight: 600; }
+#scope-all .info-text { font-size: 0.72rem; margin: 0; line-height: 1.25; }
+
 /* documents tab */
 .docs-summary { margin: 4px 0 8px 0; }
 #docs-table * { font-family: var(--font) !important; }

@@ -1,6 +1,7 @@
 """Word lists kept as data files in `rag/base/lexicons/` (one place to read, review and cite).
 
-A lexicon file holds whitespace-separated entries; `#` starts a comment. Pair files
+A lexicon file holds whitespace-separated entries (`load_words`) or one phrase per line
+(`load_lines`); `#` starts a comment. Pair files
 (`a -> b` per line) are read by `load_pairs`, grouped files (`group: words` per line) by
 `load_groups`.
 """
@@ -16,6 +17,12 @@ LEXICONS = Path(__file__).with_name("lexicons")
 def _lines(name: str) -> list[str]:
     text = (LEXICONS / name).read_text(encoding="utf-8")
     return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+
+
+@functools.lru_cache(maxsize=None)
+def load_lines(name: str) -> tuple[str, ...]:
+    """Each non-comment line whole (for files of phrases or patterns, one per line)."""
+    return tuple(_lines(name))
 
 
 @functools.lru_cache(maxsize=None)
