@@ -7,8 +7,9 @@
 Gold records (eval/collection_gold.jsonl) have a `kind`:
     coverage  `documents`: the sources that address the topic (every other one does not);
               scored by document recall and precision
-    timeline  `order`: the dated sources expected, oldest first; `undated` (optional): sources
-              that must be listed apart; scored by exact order and every entry cited
+    timeline  `order`: the dated sources expected, oldest first; `documents`: every source that
+              addresses the topic, dated or not, in the period or not; `undated` (optional):
+              sources that must be listed apart; scored by exact order and every entry cited
 On the planted set, the copies of a gold source count as addressing the topic too (their text is
 the same), and each manifest edit adds a `conflict` question: its two documents must be reported
 as differing. Every other reported disagreement is a false alarm (conflict precision): the
@@ -29,6 +30,7 @@ from typing import Any, Sequence
 from eval.errors import HarnessError
 from eval.gate import check_gate, load_thresholds
 from eval.totals import percentile
+from rag.dates import question_period
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -68,7 +70,11 @@ def planted_records(records: list[dict], manifest: list[dict], dates: dict[str, 
         if record["kind"] == "coverage":
             record["documents"] = record["documents"] + [c for d in record["documents"] for c in copies.get(d, [])]
         else:
-            wanted = record["order"] + [c for d in record["order"] for c in copies.get(d, []) if dates.get(c)]
+            # A copy is dated differently from its original, so it may fall in the question's
+            # period when the original does not (or the other way round).
+            period = question_period(record["question"], max(dates.values()))
+            wanted = [d for d in record["documents"] + [c for d in record["documents"] for c in copies.get(d, [])]
+                      if dates.get(d) and (period is None or _in(dates[d], period))]
             record["order"] = sorted(wanted, key=lambda s: (dates[s], s))
             record.pop("undated", None)  # a copy may carry a date its original lacks
         out.append(record)
@@ -76,6 +82,10 @@ def planted_records(records: list[dict], manifest: list[dict], dates: dict[str, 
         out.append({"id": f"planted{i:02d}", "kind": "conflict", "question": edit["question"],
                     "pair": sorted([edit["original_file"], edit["file"]]), "edited": edit["edited"]})
     return out
+
+
+def _in(date: str, period) -> bool:
+    return (not period.date_from or date >= period.date_from) and (not period.date_to or date <= period.date_to)
 
 
 def _conflict_pairs(answer) -> list[tuple[str, ...]]:

@@ -69,9 +69,21 @@ def sentences(text: str) -> list[str]:
     return [s for s in out if s]
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_edit(d: Disagreement, texts: dict[str, str], edit: dict) -> bool:
+    """Whether a disagreement is between the two sentences of a manifest edit (a sentence the
+    splitter reads with a heading in front of it still counts)."""
+    sides = [_norm(texts[k]) for k in d.keys]
+    return any(_norm(edit["original"]) in s for s in sides) and any(_norm(edit["edited"]) in s for s in sides)
+
+
 def planted_check() -> dict:
     """Each manifest edit as a question's evidence set: both documents' sentences sharing at
-    least two content words with the question (the original and the edited sentence always in)."""
+    least two content words with the question (the original and the edited sentence always in).
+    An alarm counts as another alarm only when it is not between the sentences of some edit."""
     manifest = load_pairs(PLANTED / "manifest.jsonl")
     found = others = 0
     extra = []
@@ -80,13 +92,13 @@ def planted_check() -> dict:
         statements = []
         for doc, folder in ((m["original_file"], CORPUS), (m["file"], PLANTED)):
             for k, sent in enumerate(sentences((folder / doc).read_text(encoding="utf-8"))):
-                if len(term_set(sent) & question) >= 2 or sent in (m["original"], m["edited"]):
+                if len(term_set(sent) & question) >= 2 or _norm(m["original"]) in _norm(sent) \
+                        or _norm(m["edited"]) in _norm(sent):
                     statements.append(Statement(f"{doc}#{k}", doc, sent))
         texts = {s.key: s.text for s in statements}
         hits = find_conflicts(statements)
-        edit = [d for d in hits if {texts[k] for k in d.keys} == {m["original"], m["edited"]}]
-        found += bool(edit)
-        rest = [d for d in hits if d not in edit]
+        found += any(_is_edit(d, texts, m) for d in hits)
+        rest = [d for d in hits if not any(_is_edit(d, texts, e) for e in manifest)]
         others += len(rest)
         extra += [(m, d, texts) for d in rest]
     return {"edits": len(manifest), "found": found, "other_alarms": others, "extra": extra}

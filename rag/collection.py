@@ -34,9 +34,9 @@ SECOND_WITHIN = 0.05  # a second sentence is quoted only when nearly as good as 
 # meaning; or it says the same in other words.
 PHRASE_WINDOW = 2  # extra words allowed between a topic's words ("sharing of nuclear weapons")
 ALL_TERMS_SIM = 0.30
-PART_PHRASE = 0.75  # most of the topic's weight, two or more of its words together
+PART_PHRASE = 0.6  # most of the topic's weight, two or more of its words together
 MOST_TERMS = 0.5
-MOST_TERMS_SIM = 0.45
+MOST_TERMS_SIM = 0.5
 PARAPHRASE_SIM = 0.62
 SIM_WEIGHT = 0.5
 

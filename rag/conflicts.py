@@ -66,6 +66,7 @@ _PHRASE_BREAK = set(",—–")  # ... after a value only: "2% of GDP, a target .
 _TOKEN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])|\d+(?:\.\d+)?(?![A-Za-z_])|\w+(?:['’]\w+)*(?:-\w+(?:['’]\w+)*)*|\S")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(18|19|20)\d\d|2100")
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 NEAR, CLOSE = 4, 2  # content words each side of a value that say what it is / that must agree
 SAME_TOPIC = 0.25  # share of content words two sentences need in common to compare figures at all
 SAME_CLAIM = 0.6  # ... to compare who holds a role, or a stance: nearly the same sentence
@@ -106,7 +107,7 @@ def _fold(word: str) -> str:
 class _Value:
     kind: str  # "qty" | "date" | "fiscal"
     unit: frozenset[str]  # what it counts: a currency, "%", or the words after the figure
-    value: tuple  # qty: (low, high) the interval it allows; dates: (year, month, day, hedge)
+    value: tuple  # qty: (low, high, figure, hedged): the range it allows; dates: (year, month, day, hedge)
     span: tuple[int, int]  # token range
     surface: str = ""
     label: str = ""  # what the unit is called in `about` ("percent", "seats", "date")
@@ -135,6 +136,7 @@ class _Sentence:
         self.terms = [_fold(w) if w[0].isalpha() and w not in STOPWORDS and len(w) > 1 else "" for w in self.low]
         self.values: list[_Value] = []
         self.used: set[int] = set()
+        self.ids: set[str] = set()  # figures that are part of a name ("#2012" of "the 2012 season")
         self._dates()
         self._quantities()
         valued = {i for v in self.values for i in range(*v.span)}
@@ -146,7 +148,7 @@ class _Sentence:
         caps = [i for i, (t, _, _) in enumerate(self.toks) if t[0].isupper() and self.terms[i]
                 and self.low[i] not in _NOT_NAMES and self.low[i] not in _MONTHS and i not in valued]
         first = next((i for i, w in enumerate(self.low) if w[0].isalpha()), -1)
-        self.names = frozenset(self.terms[i] for i in caps if i != first)
+        self.names = frozenset(self.terms[i] for i in caps if i != first) | self.ids
         self.initial = self.terms[first] if first in caps else ""
         self.lower = frozenset(t for i, t in enumerate(self.terms) if t and self.toks[i][0].islower())
         self.pronoun = any(w in _PRONOUNS for w in self.low)
@@ -206,14 +208,32 @@ class _Sentence:
         for i, w in enumerate(low):
             if not self._is_num(i) or not _YEAR.fullmatch(w):
                 continue
-            after = self.toks[i + 1][0] if i + 1 < n else ""
-            if after[:1].islower() and self.terms[i + 1] and (not i or low[i - 1] not in _DATE_LEAD):
+            years, k = [int(w)], i + 1
+            if k + 1 < n and low[k] in ("-", "–") and self._is_num(k + 1) and len(low[k + 1]) in (2, 4):  # "1910-45"
+                years.append(int(low[k + 1] if len(low[k + 1]) == 4 else w[:2] + low[k + 1]))
+                k += 2
+            after = self.toks[k][0] if k < n else ""
+            if self._identifier(i, k):
+                self.ids.update(f"#{y}" for y in years)  # "the 2012–13 Rams", "the 2009 election": a name
+                self.used.update(range(i, k))
+                continue
+            if len(years) == 1 and after[:1].islower() and self.terms[k] and (not i or low[i - 1] not in _DATE_LEAD):
                 continue  # "2000 troops": a count
             hedge, start = self._hedge(i)
-            self._add("date", {"date"}, (int(w), None, None, hedge), start, i + 1)
-            if after in ("-", "–") and self._is_num(i + 2) and len(low[i + 2]) in (2, 4):  # "1910-45"
-                end = low[i + 2] if len(low[i + 2]) == 4 else w[:2] + low[i + 2]
-                self._add("date", {"date"}, (int(end), None, None, ""), i + 2, i + 3)
+            self._add("date", {"date"}, (years[0], None, None, hedge), start, i + 1)
+            if len(years) > 1:
+                self._add("date", {"date"}, (years[1], None, None, ""), i + 2, k)
+
+    def _identifier(self, i: int, k: int) -> bool:
+        """Whether the figure at tokens i..k-1 is part of a name, not a quantity or a date: before a
+        capitalised word ("No. 2 Squadron", "the 2022 Defense Strategy"), after "No.", or a year
+        between a determiner and a noun ("the 2009 election")."""
+        after = self.toks[k][0] if k < len(self.toks) else ""
+        before = self.low[i - 1] if i else ""
+        capital = after[:1].isupper() and self.terms[k] and self.low[k] not in _MONTHS
+        year = bool(_YEAR.fullmatch(self.low[i]))
+        return bool(capital or (before == "." and i > 1 and self.low[i - 2] == "no")
+                    or (year and after[:1].islower() and self.terms[k] and (before in _DETERMINERS or before.endswith(("'s", "’s")))))
 
     def _quantities(self) -> None:
         low, n = self.low, len(self.toks)
@@ -242,15 +262,17 @@ class _Sentence:
                 while j < n and self.terms[j] and len(unit) < 2 and low[j] not in _CLAUSE and low[j] not in _MONTHS:
                     unit.add(("/" if fraction else "") + self.terms[j])
                     j += 1
-            if not unit:
-                continue  # a bare number ("Article 9 of"): nothing says what it counts
+            if not unit and self._identifier(i, j):
+                self.ids.add(f"#{w}")
+            if not unit or (not fraction and j > i + 1 and self.toks[i + 1][0][:1].isupper()):
+                continue  # a bare number ("Article 9 of") or a name ("12 Squadron"): it counts nothing
             if j < n and low[j] in ("+", "plus"):
                 hedge, j = "over", j + 1
             x, ulp = number * scale, 10.0 ** -decimals * scale / 2
-            low_high = {"about": (x * 0.75, x * 1.25), "over": (x, float("inf")), "under": (float("-inf"), x)}
+            low_high = {"about": (x * 0.75, x * 1.25, x, 1), "over": (x, float("inf"), x, 1), "under": (float("-inf"), x, x, 1)}
             label = "percent" if "%" in unit else next(iter(unit))[9:] if i and low[i - 1] in _CURRENCY \
                 else self._span(j - 1, j - 1).lower() if j - 1 > i else self._span(i, i)
-            self._add("qty", unit, low_high.get(hedge, (x - ulp, x + ulp)), start, j, label)
+            self._add("qty", unit, low_high.get(hedge, (x - ulp, x + ulp, x, 0)), start, j, label)
 
     def _context(self, span: tuple[int, int], valued: set[int]) -> tuple[frozenset[str], frozenset[str]]:
         """Content words before the value (up to NEAR, over commas: "signed, on May 5") and after
@@ -261,7 +283,9 @@ class _Sentence:
             i, taken = start, 0
             while 0 <= i < len(self.toks) and taken < NEAR:
                 tok = self.toks[i][0]
-                if tok in _STRONG_BREAK or self.low[i] in _CLAUSE or (step == 1 and tok in _PHRASE_BREAK):
+                if tok == "(" and i == span[0] - 1:
+                    pass  # "the Joint Declaration (October 2022)": the value describes what precedes it
+                elif tok in _STRONG_BREAK or self.low[i] in _CLAUSE or (step == 1 and tok in _PHRASE_BREAK):
                     break
                 if self.terms[i] and i not in valued:
                     near.add(self.terms[i])
@@ -317,14 +341,19 @@ class _Sentence:
         return " ".join(list(seen)[:3])
 
     def near(self, i: int, width: int = 3) -> set[str]:
-        return {t for t in self.terms[max(0, i - width):i] + self.terms[i + 1:i + 1 + width] if t}
+        """Up to `width` content words each side of token i."""
+        left = [t for t in self.terms[:i] if t][-width:]
+        return set(left) | set([t for t in self.terms[i + 1:] if t][:width])
 
 
 def _agree(a: _Value, b: _Value) -> bool:
     """Whether two values of the same unit can both be true: overlapping intervals for figures;
     for dates, the same year, month and day wherever both sides give one (hedges widen them)."""
-    if a.kind == "qty":
-        return a.value[0] < b.value[1] and b.value[0] < a.value[1]  # 5 (4.5-5.5) is not 6 (5.5-6.5)
+    if a.kind == "qty" and (a.value[3] or b.value[3]):  # a hedge: the ranges they allow meet
+        return a.value[0] < b.value[1] and b.value[0] < a.value[1]
+    if a.kind == "qty":  # the finer figure rounds to the coarser: 4.17 to 4.2, 4.2 to 4; 2.5 is not 2
+        fine, coarse = sorted((a.value, b.value), key=lambda v: v[1] - v[0])
+        return fine[2] == coarse[2] or coarse[0] < fine[2] < coarse[1]
     (ya, ma, da, ha), (yb, mb, db, hb) = a.value, b.value
     if ya and yb:
         lo_a, hi_a, lo_b, hi_b = (*_interval(ya, ma, da, ha), *_interval(yb, mb, db, hb))
@@ -340,7 +369,7 @@ def _interval(year: int, month: int | None, day: int | None, hedge: str) -> tupl
 
 
 def _bounds(v: _Value) -> tuple[float, float] | None:
-    return v.value if v.kind == "qty" else _interval(*v.value) if v.value[0] else None
+    return v.value[:2] if v.kind == "qty" else _interval(*v.value) if v.value[0] else None
 
 
 def _agreed(v: _Value, own: _Sentence, other: _Sentence) -> bool:
@@ -406,23 +435,26 @@ def _differ(A: _Sentence, B: _Sentence) -> list[tuple[str, str, str]]:
 
 def _stances(A: _Sentence, B: _Sentence) -> list[tuple[str, str, str]]:
     """A says one of an opposite pair where B says the other ("approved" / "rejected"), or A
-    negates a word B asserts ("decision not to send" / "decision to send"), about the same words."""
+    negates a word B asserts ("decision not to send" / "decision to send"), about the same words
+    (each word's occurrences paired by the context they share)."""
+    def best(hits_a, hits_b):
+        return max(((len(A.near(i) & B.near(j)), i, j) for i in hits_a for j in hits_b))
+
     out = []
     for (p, side), hits_a in A.poles.items():
         hits_b = B.poles.get((p, 1 - side))
         if hits_b and (p, 1 - side) not in A.poles and (p, side) not in B.poles:
-            i, j = hits_a[0], hits_b[0]
-            shared = A.near(i) & B.near(j)
+            n, i, j = best(hits_a, hits_b)
             negated = any(w in _NEGATORS for s, k in ((A, i), (B, j)) for w in s.low[max(0, k - 3):k])
-            if len(shared) >= 2 and not negated:
-                out.append((f"stance on {A.words(shared, (i, i + 1))}", A.toks[i][0], B.toks[j][0]))
+            if n >= 2 and not negated:
+                out.append((f"stance on {A.words(A.near(i) & B.near(j), (i, i + 1))}", A.toks[i][0], B.toks[j][0]))
     for term, i in A.negated.items():
-        j = next((j for j, t in enumerate(B.terms) if t == term), None)
-        if j is not None and term not in B.negated and len(A.negated) > len(B.negated):
-            shared = A.near(i) & B.near(j)
-            if len(shared) >= 2:
+        hits_b = [j for j, t in enumerate(B.terms) if t == term]
+        if hits_b and term not in B.negated and len(A.negated) > len(B.negated):
+            n, i, j = best([i], hits_b)
+            if n >= 2:
                 k = max(k for k in range(max(0, i - 3), i) if A.low[k] in _NEGATORS or A.low[k].endswith("n't"))
-                out.append((f"stance on {A.words(shared | {term}, (k, k + 1))}", A._span(k, i), B.toks[j][0]))
+                out.append((f"stance on {A.words(A.near(i) & B.near(j) | {term}, (k, k + 1))}", A._span(k, i), B.toks[j][0]))
     return out
 
 

@@ -104,8 +104,10 @@ def test_a_timeline_is_oldest_first_cited_and_lists_undated_documents_apart(brie
 
 
 def test_a_period_keeps_only_documents_dated_in_it(briefing):
-    answer = briefing.ask("What changed on the National Security Strategy since December 2025?")
+    answer = briefing.ask("How did statements about Taiwan change between December 2025 and March 2026?")
     assert [e.date for e in answer.timeline] == ["2025-12-29", "2026-02-10"]
+    assert {c.passage.source for c in answer.undated} == {"japan-forward-choi-eunmi-interview.txt",
+                                                          "takaichi-coalition-security-trump-talks.txt"}
 
 
 def test_the_cli_prints_a_table_with_one_line_per_document(settings):

@@ -408,27 +408,29 @@ PLANTED_FALLBACK = ("Security strategy note\nDate: 2026-03-01\n\nJapan's Nationa
 PLANTED_FALLBACK_QUESTION = "When was Japan's National Security Strategy first established?"
 
 
-def _planted() -> tuple[str, str, str]:
-    """(file name, text, question) of the planted document that disagrees with the corpus."""
+def _planted() -> tuple[str, str, list[str]]:
+    """(file name, text, questions) of the planted document that disagrees with the corpus: the
+    first file of eval/planted/manifest.jsonl and the questions of its edits, in manifest order."""
     import json
 
     manifest = PLANTED / "manifest.jsonl"
     if manifest.is_file():
         entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
-        entry = entries[0]
-        path = PLANTED / entry["file"]
-        return path.name, path.read_text(encoding="utf-8"), entry["question"]
-    return "security-strategy-note.txt", PLANTED_FALLBACK, PLANTED_FALLBACK_QUESTION
+        name = entries[0]["file"]
+        questions = [e["question"] for e in entries if e["file"] == name and e.get("question")]
+        return Path(name).name, (PLANTED / name).read_text(encoding="utf-8"), questions
+    return "security-strategy-note.txt", PLANTED_FALLBACK, [PLANTED_FALLBACK_QUESTION]
 
 
 @pytest.fixture(scope="module")
 def conflict_app(ui_briefing, tmp_path_factory):
-    """An app over the corpus plus one planted copy whose figure differs (its own index, the
-    embedder shared with the session's pipeline)."""
+    """An app over the corpus plus one planted copy whose figures differ (its own index, the
+    embedder shared with the session's pipeline), and the first of the planted edits' questions
+    whose answer reports the disagreement: with "Across all documents" ticked or not."""
     from ingest.index import ingest
     from rag.pipeline import Briefing
 
-    name, text, question = _planted()
+    name, text, questions = _planted()
     corpus = tmp_path_factory.mktemp("conflict-corpus")
     for path in (ROOT / "corpus").glob("*.txt"):
         shutil.copy(path, corpus / path.name)
@@ -438,8 +440,11 @@ def conflict_app(ui_briefing, tmp_path_factory):
     report = ingest([corpus], settings, progress=False)
     assert report.ok and len(report.added) == 6, report.summary()
     briefing = Briefing(settings, embedder=ui_briefing.embedder)
+    found = next(((q, across) for q in questions for across in (False, True)
+                  if briefing.ask(q, scope="all" if across else "auto").conflicts), None)
+    assert found, f"no question about {name} finds the planted disagreement: {questions}"
     app = _serve(settings, briefing)
-    yield app.local_url.rstrip("/"), briefing, question
+    yield app.local_url.rstrip("/"), found
     app.close()
 
 
@@ -474,9 +479,7 @@ def test_across_all_documents_shows_a_row_per_document(page, ui_briefing):
 
 
 def test_sources_differ_panel_shows_both_sides(browser, conflict_app):
-    url, briefing, question = conflict_app
-    across = not briefing.ask(question).conflicts  # ticked only when the question alone does not compare
-    assert not across or briefing.ask(question, scope="all").conflicts, "the planted copy makes no conflict"
+    url, (question, across) = conflict_app
     context, page, dialogs = _open(browser, url)
     try:
         if across:

@@ -100,7 +100,8 @@ def test_hostile_document_text_is_escaped_everywhere():
                  fmt.answer_html(answer, 1)):
         assert_inert(html)
         assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
-    notes = col.date_notes_html(Citation(1, bad.passage, bad.spans, dates=(DateNote(0, 1, HOSTILE, "2025-09", HOSTILE),)))
+    note = DateNote(0, 1, HOSTILE, "2025-09", HOSTILE)
+    notes = col.date_notes_html(Citation(1, bad.passage, bad.spans, dates=(note,)))
     assert_inert(notes)
     assert "&lt;script&gt;" in notes and "<script>" not in notes
 
@@ -109,6 +110,7 @@ def test_hostile_document_text_is_escaped_everywhere():
 
 OLD = cite(3, "The LDP won 316 seats in the election.", "asan", "2025-10-01", "Asan brief")
 NEW = cite(4, "The LDP won 310 seats in the election.", "herald", "2025-12-29", "Herald report")
+SEAT_TIMELINE = (TimelineEntry("2025-10-01", OLD), TimelineEntry("2025-12-29", NEW, "316 seats → 310 seats"))
 
 
 def test_conflict_panel_shows_sides_with_dates_values_and_newer_badge_on_the_newer_side_only():
@@ -121,6 +123,7 @@ def test_conflict_panel_shows_sides_with_dates_values_and_newer_badge_on_the_new
     old, new = sides
     assert "Asan brief" in old and "2025-10-01" in old and "316 seats" in old and 'href="#src-1-3"' in old
     assert "Herald report" in new and "2025-12-29" in new and 'href="#src-1-4"' in new
+    assert "asan.txt" in old and "herald.txt" in new  # the file tells apart copies sharing a title
     assert "badge-newer" not in old
     assert new.startswith(' is-newer"') and new.count('class="badge-newer"') == 1
     assert f'title="{col.NEWER_HINT}"' in new and "not necessarily the correct one" in col.NEWER_HINT
@@ -170,7 +173,7 @@ def test_timeline_keeps_order_shows_change_chip_and_lists_undated_apart():
 def test_answer_html_appends_the_panels_after_the_answer_body():
     answer = Answer("q", "Two of five mention it. [1]", citations=(OLD, NEW), coverage=COVERAGE,
                     conflicts=(Conflict("seats", (OLD, NEW), ("316 seats", "310 seats")),),
-                    timeline=(TimelineEntry("2025-10-01", OLD), TimelineEntry("2025-12-29", NEW, "316 seats → 310 seats")),
+                    timeline=SEAT_TIMELINE,
                     scope="all")
     html = fmt.answer_html(answer, 1)
     body = html.index('<div class="answer">')
@@ -184,7 +187,7 @@ def test_markdown_export_has_the_table_the_differences_and_the_timeline():
     answer = Answer("Which documents discuss the budget?", "Text. [1]", citations=(C1, C2, OLD, NEW),
                     coverage=COVERAGE,
                     conflicts=(Conflict("seats", (OLD, NEW), ("316 seats", "310 seats")),),
-                    timeline=(TimelineEntry("2025-10-01", OLD), TimelineEntry("2025-12-29", NEW, "316 seats → 310 seats")),
+                    timeline=SEAT_TIMELINE,
                     undated=(cite(9, "Undated words.", "u", "", "Memo | pipes"),), scope="all")
     md = fmt.answer_markdown(answer)
     assert "### By document (2 of 5 mention it)" in md
@@ -218,3 +221,34 @@ def test_date_notes_show_as_of_and_resolved_relative_dates_beside_the_quote():
     assert "<mark>Tokyo raised the budget last month.</mark>" in card
     assert "as of" in col.date_notes_html(c) and "date-note" not in col.date_notes_html(c)
     assert col.date_notes_html(cite(1, sentence, "memo", "")) == ""
+
+
+# --- the "Across all documents" box reaches the pipeline ---------------------------------------
+
+class _Recorder:
+    """A stand-in pipeline that records the scope it was asked with."""
+
+    def __init__(self):
+        self.scopes: list[str] = []
+
+    def ask_stream(self, question, history, filters, scope):
+        self.scopes.append(scope)
+        yield Answer(question, "An answer. [1]", citations=(C1,), coverage=COVERAGE, scope="all")
+
+    def ask(self, question, filters=None, scope="auto"):
+        self.scopes.append(scope)
+        return Answer(question, "An answer.")
+
+
+def test_across_all_documents_box_sets_the_scope(tmp_path):
+    from ui.handlers import ChatHandlers
+
+    assert ChatHandlers.INPUTS[-1] == "scope_all"
+    recorder = _Recorder()
+    chat = ChatHandlers(recorder, tmp_path)
+    for ticked in (True, False):
+        *_, last = chat.respond("Which documents discuss the budget?", [], [], [], 0, [], "", "", ticked)
+        assert 'class="cov-table"' in last[0][-1]["content"]
+    chat.api_ask("q", scope="all")
+    chat.api_ask("q")
+    assert recorder.scopes == ["all", "auto", "all", "auto"]

@@ -81,7 +81,8 @@ def conflicts_html(answer: Answer, turn: int) -> str:
         return ""
     items = "".join(_conflict(c, turn) for c in answer.conflicts)
     return (f'<section class="conflicts" role="note" aria-label="Sources differ">'
-            f'<div class="conflicts-head"><span aria-hidden="true">&#8800;</span> Sources differ</div>{items}</section>')
+            '<div class="conflicts-head"><span aria-hidden="true">&#8800;</span> Sources differ</div>'
+            f'{items}</section>')
 
 
 def _conflict(conflict: Conflict, turn: int) -> str:
@@ -101,7 +102,9 @@ def _side(citation: Citation, value: str, newer: bool, turn: int) -> str:
     value_html = f'<div class="side-value">{esc(value)}</div>' if value else ""
     return (f'<div class="conflict-side{" is-newer" if newer else ""}">'
             f'<div class="side-doc"><span class="side-title">{esc(_title(citation))}</span>{badge}</div>'
-            f'<div class="side-date">{date}</div>{value_html}'
+            # the file name tells apart two versions of one document, which share a title
+            f'<div class="side-date">{date} · <span class="src-file">{esc(citation.passage.source)}</span></div>'
+            f'{value_html}'
             f'<div class="side-quote">{shown} {cite_link(citation, turn)}</div></div>')
 
 

@@ -131,7 +131,8 @@ a.cite.cite-unverified { color: #b45309 !important; }
   background: var(--background-fill-secondary); white-space: nowrap; }
 .date-note { border-color: #93c5fd; background: #eff6ff; color: #1e3a8a; }
 #chat-tools > #scope-all { flex: 0 0 220px !important; width: auto !important; min-width: 0 !important;
-  padding: 0 6px !important; border: none !important; background: transparent !important; overflow: visible !important; }
+  padding: 0 6px !important; border: none !important; background: transparent !important;
+  overflow: visible !important; }
 #scope-all .checkbox-container { font-size: 0.85rem; font-weight: 600; }
 #scope-all .info-text { font-size: 0.72rem; margin: 0; line-height: 1.25; }
 
