@@ -63,6 +63,7 @@ def score(pairs: list[dict]) -> dict:
 
 
 def sentences(text: str) -> list[str]:
+    """A document's sentences, each line split as the index splits it (`rag.base.text.split_sentences`)."""
     out = []
     for para in re.finditer(r"[^\n]+", text):
         out += [text[s:e].strip() for s, e in split_sentences(text, para.start(), para.end())]
@@ -86,7 +87,7 @@ def planted_check() -> dict:
     An alarm counts as another alarm only when it is not between the sentences of some edit."""
     manifest = load_pairs(PLANTED / "manifest.jsonl")
     found = others = 0
-    extra = []
+    extra, missed = [], []
     for m in manifest:
         question = term_set(m["question"])
         statements = []
@@ -97,11 +98,14 @@ def planted_check() -> dict:
                     statements.append(Statement(f"{doc}#{k}", doc, sent))
         texts = {s.key: s.text for s in statements}
         hits = find_conflicts(statements)
-        found += any(_is_edit(d, texts, m) for d in hits)
+        if any(_is_edit(d, texts, m) for d in hits):
+            found += 1
+        else:
+            missed.append(m)
         rest = [d for d in hits if not any(_is_edit(d, texts, e) for e in manifest)]
         others += len(rest)
         extra += [(m, d, texts) for d in rest]
-    return {"edits": len(manifest), "found": found, "other_alarms": others, "extra": extra}
+    return {"edits": len(manifest), "found": found, "other_alarms": others, "extra": extra, "missed": missed}
 
 
 def outside_check(limit: int | None = None) -> dict:
@@ -144,7 +148,8 @@ def main() -> int:
     print(f"  misclassified: {len(wrong)}")
     for pair, found in wrong:
         kind = "false alarm" if found else "missed"
-        print(f"  - {pair['id']} ({kind}; {pair['about']})\n    a: {pair['a']['text'][:160]}\n    b: {pair['b']['text'][:160]}")
+        print(f"  - {pair['id']} ({kind}; {pair['about']})")
+        print(f"    a: {pair['a']['text'][:160]}\n    b: {pair['b']['text'][:160]}")
         for d in found:
             print(f"    flagged: {d.about}: {d.values}")
 
@@ -152,6 +157,8 @@ def main() -> int:
     p = planted_check()
     print(f"\nPlanted documents ({PLANTED.relative_to(ROOT)}): {p['found']}/{p['edits']} edits found in their "
           f"evidence sets, {p['other_alarms']} other alarms")
+    for m in p["missed"]:
+        print(f"  - missed ({m['kind']}): {m['edited'][:150]}")
     for m, d, texts in p["extra"]:
         print(f"  - question: {m['question']}\n{_show(d, texts)}")
 

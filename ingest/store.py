@@ -330,6 +330,13 @@ class Store:
         return got["ids"], got["documents"], got["metadatas"], vectors
 
     @_server_errors
+    def rows_where(self, kind: str, where: dict) -> list[tuple[dict[str, Any], str, np.ndarray]]:
+        """(metadata with `id`, text, vector) of the `chunks` or `sentences` rows matching `where`."""
+        got = _get_all(self._collection(kind), include=["documents", "metadatas", "embeddings"], where=where)
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+        return [(dict(m, id=i), t, v) for i, t, m, v in zip(got["ids"], got["documents"], got["metadatas"], vectors)]
+
+    @_server_errors
     def row_count(self, kind: str) -> int:
         return self._collection(kind).count()
 

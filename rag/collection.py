@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -95,7 +96,7 @@ class Topic:
 
     def match(self, sentence: str) -> tuple[float, int]:
         """(idf-weighted share of the topic's words in `sentence`, longest run of them in order)."""
-        words = [canonical(t) for t in terms(sentence)]
+        words = _words(sentence)
         at = [[i for i, w in enumerate(words) if w in forms] for forms in self.forms]
         coverage = sum(w for w, where in zip(self.weights, at) if where) / (sum(self.weights) or 1.0)
         best = 0
@@ -109,6 +110,12 @@ class Topic:
                     run, pos = run + 1, nxt[0]
                 best = max(best, run)
         return coverage, best
+
+
+@lru_cache(maxsize=65536)
+def _words(sentence: str) -> tuple[str, ...]:
+    """A sentence's content terms in order, in the form they are compared in (once per text)."""
+    return tuple(canonical(t) for t in terms(sentence))
 
 
 def read_collection(retriever: Retriever, topic: str, filters: Any = None) -> list[Finding]:

@@ -102,7 +102,7 @@ def describe_change(before: Citation, after: Citation, conflicts: Sequence[Confl
 
 
 def conflict_text(conflicts: Sequence[Conflict]) -> str:
-    """"Sources differ on X: A (date) says v1 [1]; B (date, newer) says v2 [3]." per conflict."""
+    """"Sources differ: A (date) says “v1” [1]; B (date, newer) says “v2” [3]." per conflict."""
     lines = []
     for conflict in conflicts:
         sides = []
@@ -110,7 +110,9 @@ def conflict_text(conflicts: Sequence[Conflict]) -> str:
             when = citation.as_of or "undated"
             newer = ", newer" if conflict.newer == citation.n else ""
             sides.append(f"{citation.passage.title or citation.passage.source} ({when}{newer}) says “{value}” [{citation.n}]")
-        lines.append(f"Sources differ on {conflict.about}: " + "; ".join(sides) + ".")
+        # `about` is built from context words and reads as a label, not a phrase: the payload and
+        # the UI panel carry it; the sentence names the values instead.
+        lines.append("Sources differ: " + "; ".join(sides) + ".")
     return "\n".join(lines)
 
 

@@ -7,13 +7,15 @@ and acronyms that embeddings blur.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from ingest.store import Store
+from ingest.readcache import ReadCache
+from ingest.store import DocumentRecord, Store
 from rag.bm25 import BM25Index, sentence_match
 from rag.base.errors import InputError
 from rag.base.text import canonical, terms
@@ -69,6 +71,12 @@ class Retrieval:
     named_docs: tuple[str, ...] = ()  # documents the question names ("according to the Asan brief")
 
 
+def _record(doc: dict[str, Any]) -> DocumentRecord:
+    """A document as the read cache lists it: what retrieval needs of a record (no chunk count)."""
+    return DocumentRecord(doc_id=doc["doc_id"], source=doc["source"], root="", title=doc["title"], date=doc["date"],
+                          author=doc["author"], content_hash=doc["content_hash"], chunks=0)
+
+
 def passage_from(chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Passage:
     """The one place a stored chunk becomes a public `Passage`."""
     return Passage(
@@ -96,6 +104,7 @@ class Retriever:
         self._doc_terms: dict[str, set[str]] = {}
         self._fingerprint: str | None = None
         self._checked_at = 0.0
+        self._lock = threading.Lock()
 
     def invalidate(self) -> None:
         """Forget cached corpus state now (after an upload or removal in this process)."""
@@ -107,29 +116,25 @@ class Retriever:
         (checked at most every couple of seconds)."""
         now = time.monotonic()
         if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
-            fingerprint = self.store.fingerprint()
-            if fingerprint != self._fingerprint or self._snapshot is None:
-                self._snapshot = self._build_snapshot()
-                self._records = self.store.document_records()
-                self._doc_terms = {
-                    r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
-                    for r in self._records
-                }
-                self._fingerprint = fingerprint
-            self._checked_at = now
+            with self._lock:  # one thread rebuilds; the others wait for it rather than repeat it
+                if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
+                    fingerprint = self.store.fingerprint()
+                    if fingerprint != self._fingerprint or self._snapshot is None:
+                        snapshot = self._build_snapshot()
+                        records = [_record(d) for d in snapshot.corpus.docs]
+                        self._doc_terms = {
+                            r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
+                            for r in records
+                        }
+                        self._records, self._snapshot = records, snapshot
+                        self._fingerprint = snapshot.generation
+                    self._checked_at = time.monotonic()
         return self._snapshot
 
     def _build_snapshot(self) -> CorpusSnapshot:
-        """A concurrent ingest can delete rows between Chroma's id listing and its fetch
-        ("Error finding id"); reading again gives a consistent copy."""
-        for attempt in range(3):
-            try:
-                return CorpusSnapshot(self.store, self.settings.memory_index_rows)
-            except Exception as exc:  # chromadb raises its own InternalError here
-                if attempt == 2 or "finding id" not in str(exc):
-                    raise
-                time.sleep(0.05)
-        raise AssertionError("unreachable")
+        """The read cache brought up to date (only changed documents are read from the index),
+        then opened: milliseconds when nothing changed."""
+        return CorpusSnapshot(ReadCache(self.store).sync(), self.settings.memory_index_rows)
 
     def named_docs(self, question: str) -> tuple[str, ...]:
         """Documents the question points at by a name only they carry (author, publisher in the

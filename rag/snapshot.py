@@ -1,9 +1,11 @@
-"""An in-memory copy of what retrieval reads, rebuilt whenever the corpus changes.
+"""What retrieval reads, over the memory-mapped read cache (`ingest.readcache`): chunk and
+sentence vectors, texts and positions, and BM25. Opening one costs milliseconds at any size.
 
-For an index of up to `Settings.memory_index_rows` sentences, vectors, texts and metadata live in
-numpy arrays: a warm question then costs one query embedding and a few matrix products, with no
-round trip to Chroma. Larger indexes keep only the BM25 index and chunk texts here and ask
-Chroma's HNSW index for the nearest vectors.
+Up to `Settings.memory_index_rows` sentences, the nearest sentences to a question are found by
+one matrix product over all of them. Past that, a product over every sentence would touch
+gigabytes per question, so the sentences searched are those of the chunks nearest in meaning
+(`_SENTENCE_POOL` of them): a passage can still win on its single best sentence, found among
+the passages whose meaning is close.
 """
 
 from __future__ import annotations
@@ -12,33 +14,32 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ingest.store import Store
-from rag.bm25 import BM25Index
+from ingest.readcache import CachedCorpus
 from rag.base.text import term_set
+from rag.bm25 import BM25Index
+
+_SENTENCE_POOL = 200  # chunks whose sentences are searched when not all sentences are
 
 
 class CorpusSnapshot:
-    def __init__(self, store: Store, memory_rows: int):
-        self.store = store
-        self.in_memory = store.row_count("sentences") <= memory_rows
+    def __init__(self, corpus: CachedCorpus, memory_rows: int):
+        self.corpus = corpus
+        self.in_memory = corpus.manifest["sentences"] <= memory_rows
+        self.chunk_ids = corpus.chunk_ids
+        self._row_of = {cid: i for i, cid in enumerate(corpus.chunk_ids)}
+        self._chunk_doc = np.asarray(corpus.arrays["chunk_doc"])
+        self._doc_rows = {d["doc_id"]: i for i, d in enumerate(corpus.docs)}
+        # In memory (small indexes) the sentence matrix is read once; otherwise its pages are
+        # read only for the chunks a question touches.
+        self._sentences = np.asarray(corpus.sent_vectors) if self.in_memory else corpus.sent_vectors
+        ends = np.asarray(corpus.arrays["chunk_sent_end"])
+        self._sent_chunk = np.repeat(np.arange(len(ends), dtype=np.int32), np.diff(np.concatenate([[0], ends])))
         self._terms: dict[str, frozenset[str]] = {}
-        if self.in_memory:
-            ids, texts, metas, vectors = store.all_rows("chunks")
-            self._chunk_matrix = vectors
-            s_ids, s_texts, s_metas, s_vectors = store.all_rows("sentences")
-            self._sentence_matrix = s_vectors
-            self._sentences = [dict(m, text=t, id=i) for i, t, m in zip(s_ids, s_texts, s_metas)]
-            self._rows_of: dict[str, list[int]] = {}
-            for row, meta in enumerate(self._sentences):
-                self._rows_of.setdefault(meta["chunk_id"], []).append(row)
-            self._docs = {"chunks": np.array([m["doc_id"] for m in metas]),
-                          "sentences": np.array([m["doc_id"] for m in s_metas])}
-        else:
-            ids, texts, metas = store.all_chunks()
-        self.chunk_ids = ids
-        self._chunk_metas = metas
-        self._chunks = {cid: (text, meta) for cid, text, meta in zip(ids, texts, metas)}
-        self.bm25 = BM25Index(ids, texts, metas)
+        self.bm25 = BM25Index(corpus)
+
+    @property
+    def generation(self) -> str:
+        return self.corpus.generation
 
     def sentence_terms(self, meta: dict[str, Any]) -> frozenset[str]:
         """Content terms of a sentence, computed once per sentence text."""
@@ -47,62 +48,113 @@ class CorpusSnapshot:
             self._terms[text] = term_set(text)
         return self._terms[text]
 
+    # --- rows as the read side sees them -----------------------------------------------------
+
+    def _doc(self, chunk_row: int) -> dict[str, Any]:
+        return self.corpus.docs[int(self._chunk_doc[chunk_row])]
+
+    def chunk_meta(self, row: int) -> dict[str, Any]:
+        a, doc = self.corpus.arrays, self._doc(row)
+        return {"doc_id": doc["doc_id"], "source": doc["source"], "title": doc["title"], "date": doc["date"],
+                "author": doc["author"], "content_hash": doc["content_hash"], "chunk_id": self.chunk_ids[row],
+                "index": int(a["chunk_index"][row]), "start": int(a["chunk_start"][row]),
+                "end": int(a["chunk_end"][row]), "page": int(a["chunk_page"][row])}
+
+    def _sentence_meta(self, row: int, chunk_row: int, position: int) -> dict[str, Any]:
+        a, doc = self.corpus.arrays, self._doc(chunk_row)
+        chunk_id = self.chunk_ids[chunk_row]
+        return {"id": f"{chunk_id}:{position}", "text": self.corpus.text("sent_text", row), "chunk_id": chunk_id,
+                "doc_id": doc["doc_id"], "source": doc["source"], "title": doc["title"], "date": doc["date"],
+                "author": doc["author"], "start": int(a["sent_start"][row]), "end": int(a["sent_end"][row]),
+                "heading": bool(a["sent_heading"][row]), "position": position}
+
+    def _allowed_rows(self, allowed: set[str] | None, length: int, per_sentence: bool = False) -> np.ndarray | None:
+        if allowed is None:
+            return None
+        docs = np.isin(self._chunk_doc, [self._doc_rows[d] for d in allowed if d in self._doc_rows])
+        return docs[self._sent_chunk] if per_sentence else docs
+
+    # --- the reads --------------------------------------------------------------------------
+
     def dense(self, kind: str, vector: np.ndarray, n: int, allowed: set[str] | None) -> tuple[list[str], list[float], list[dict]]:
         """Nearest `chunks` or `sentences` to `vector`: (ids, cosine similarities, metadata)."""
-        if not self.in_memory:
-            where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
-            return self.store.query(kind, vector, n, where)
-        matrix = self._chunk_matrix if kind == "chunks" else self._sentence_matrix
-        if not len(matrix):
+        chunks = self.corpus.chunk_vectors
+        if not len(chunks):
             return [], [], []
-        sims = matrix @ vector
-        if allowed is not None:
-            sims = np.where(np.isin(self._docs[kind], list(allowed)), sims, -np.inf)
-        n = min(n, len(sims))
-        top = np.argpartition(-sims, n - 1)[:n]
-        top = top[np.argsort(-sims[top])]
-        top = [i for i in top.tolist() if np.isfinite(sims[i])]
         if kind == "chunks":
-            return [self.chunk_ids[i] for i in top], [float(sims[i]) for i in top], [self._chunk_metas[i] for i in top]
-        return ([self._sentences[i]["id"] for i in top], [float(sims[i]) for i in top],
-                [self._sentences[i] for i in top])
+            sims = np.asarray(chunks @ vector)
+            mask = self._allowed_rows(allowed, len(sims))
+            top = _top(sims, n, mask)
+            return [self.chunk_ids[i] for i in top], [float(sims[i]) for i in top], [self.chunk_meta(i) for i in top]
+        if self.in_memory:
+            sims = self._sentences @ vector
+            rows = _top(sims, n, self._allowed_rows(allowed, len(sims), per_sentence=True))
+        else:
+            pool = self.dense("chunks", vector, _SENTENCE_POOL, allowed)[0]
+            metas, matrix = self.sentences_of(pool)
+            sims = matrix @ vector if len(metas) else np.zeros(0)
+            order = _top(sims, n, None)
+            return [metas[i]["id"] for i in order], [float(sims[i]) for i in order], [metas[i] for i in order]
+        metas = [self._meta_of_sentence_row(int(r)) for r in rows]
+        return [m["id"] for m in metas], [float(sims[r]) for r in rows], metas
+
+    def _meta_of_sentence_row(self, row: int) -> dict[str, Any]:
+        chunk_row = int(self._sent_chunk[row])
+        first, _ = self.corpus.sent_range(chunk_row)
+        return self._sentence_meta(row, chunk_row, row - first)
+
+    def get_chunks(self, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        out = {}
+        for cid in ids:
+            row = self._row_of.get(cid)
+            if row is not None:
+                out[cid] = (self.corpus.text("chunk_text", row), self.chunk_meta(row))
+        return out
+
+    def sentences_of(self, chunk_ids: Iterable[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
+        metas, ranges = [], []
+        for cid in chunk_ids:
+            row = self._row_of.get(cid)
+            if row is None:
+                continue
+            first, last = self.corpus.sent_range(row)
+            metas += [self._sentence_meta(s, row, s - first) for s in range(first, last)]
+            ranges.append((first, last))
+        if not metas:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return metas, np.concatenate([np.asarray(self._sentences[a:b]) for a, b in ranges])
 
     def best_per_document(self, kind: str, scores: np.ndarray | None, vector: np.ndarray | None, per_doc: int,
                           fallback: int = 500) -> dict[str, list[str]]:
         """Each document's `per_doc` best `chunks` (by `scores`, one per chunk row, zeros never) or
         `sentences` (by similarity to `vector`; their chunk ids): what a question about the whole
-        collection reads of every document. Without an in-memory copy, sentences come from the
-        `fallback` nearest in Chroma's index."""
-        best: dict[str, list[str]] = {}
+        collection reads of every document. Past the in-memory size, sentences are those of the
+        `fallback` chunks nearest in meaning."""
         if kind == "chunks":
-            doc_ids = [m["doc_id"] for m in self._chunk_metas]
-            ids = self.chunk_ids
             positive = np.flatnonzero(scores > 0)
-            order = positive[np.argsort(-scores[positive], kind="stable")]
+            rows = positive[np.argsort(-scores[positive], kind="stable")]
         elif self.in_memory:
-            if not len(self._sentence_matrix):
-                return best
-            sims = self._sentence_matrix @ vector
-            doc_ids = self._docs["sentences"].tolist()
-            ids = [m["chunk_id"] for m in self._sentences]
-            order = np.argsort(-sims, kind="stable")
+            sims = self._sentences @ vector if len(self._sentences) else np.zeros(0)
+            rows = self._sent_chunk[np.argsort(-sims, kind="stable")]
         else:
-            _, _, metas = self.store.query("sentences", vector, fallback)
-            doc_ids, ids, order = [m["doc_id"] for m in metas], [m["chunk_id"] for m in metas], range(len(metas))
-        for row in order:
-            picked = best.setdefault(doc_ids[row], [])
-            if len(picked) < per_doc and ids[row] not in picked:
-                picked.append(ids[row])
+            sims = np.asarray(self.corpus.chunk_vectors @ vector)
+            rows = np.argsort(-sims, kind="stable")[:fallback]
+        best: dict[str, list[str]] = {}
+        for row in rows.tolist():
+            picked = best.setdefault(self.corpus.docs[int(self._chunk_doc[row])]["doc_id"], [])
+            cid = self.chunk_ids[row]
+            if len(picked) < per_doc and cid not in picked:
+                picked.append(cid)
         return best
 
-    def get_chunks(self, ids: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        return {cid: self._chunks[cid] for cid in ids if cid in self._chunks}
 
-    def sentences_of(self, chunk_ids: Iterable[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
-        chunk_ids = list(chunk_ids)
-        if not self.in_memory:
-            return self.store.sentences_of(chunk_ids)
-        rows = [row for cid in chunk_ids for row in self._rows_of.get(cid, ())]
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return [self._sentences[r] for r in rows], self._sentence_matrix[rows]
+def _top(sims: np.ndarray, n: int, mask: np.ndarray | None) -> list[int]:
+    """Indexes of the `n` highest similarities, best first, leaving out rows `mask` excludes."""
+    if mask is not None:
+        sims = np.where(mask, sims, -np.inf)
+    n = min(n, len(sims))
+    if n <= 0:
+        return []
+    top = np.argpartition(-sims, n - 1)[:n]
+    top = top[np.argsort(-sims[top])]
+    return [int(i) for i in top if np.isfinite(sims[i])]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.index import ingest
+from ingest.readcache import ReadCache
 from ingest.store import Store
 from ingest.text import line_spans, paragraphs, units, wrap_width
 from rag.base.settings import Settings
@@ -188,11 +189,11 @@ def cjk_snapshot(tmp_path_factory) -> CorpusSnapshot:
                         openai_api_key="", openai_base_url="")
     report = ingest([folder], settings, progress=False)
     assert report.ok and len(report.added) == 4, report.summary()
-    return CorpusSnapshot(Store(settings), settings.memory_index_rows)
+    return CorpusSnapshot(ReadCache(Store(settings)).sync(), settings.memory_index_rows)
 
 
 def _bm25_sources(snapshot: CorpusSnapshot, question: str) -> list[str]:
-    return [snapshot.bm25.metadatas[row]["source"] for row, _ in snapshot.bm25.search(question, 5)]
+    return [snapshot.chunk_meta(row)["source"] for row, _ in snapshot.bm25.search(question, 5)]
 
 
 @pytest.mark.parametrize("question, source", [

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(
         10, description="Most text indexed from one document, in MB; bigger files are reported, not indexed."
     )
+    ingest_lock_ttl: float = Field(
+        30.0, gt=0, description="Seconds without a heartbeat after which an ingest's lock on a Chroma server "
+        "counts as abandoned (its writer crashed) and a waiting ingest takes it over; the holder refreshes it "
+        "every ttl/5 s (ingest/lock.py). A local index needs none: the OS frees its lock when the writer ends.",
+    )
 
     # --- retrieval and answering ----------------------------------------------------------
     top_k: int = Field(8, description="Passages returned by retrieve() and used by ask().")
@@ -89,6 +94,10 @@ class Settings(BaseSettings):
     ui_auth: str = Field("", description="user:password to require basic auth in the UI.")
     ui_allow_remote: bool = Field(False, description="Allow binding beyond localhost without auth.")
     upload_max_mb: int = Field(50, description="Largest file the UI accepts for upload, in MB.")
+    ui_concurrency: int = Field(
+        8, ge=1, description="Questions the UI (chat and the `/ask` API) answers at once; more wait in "
+        "Gradio's queue. Uploads and removals always run one at a time.",
+    )
 
     # --- API (`briefing serve`: the OpenAI-compatible endpoint, rag/api.py) ---------------
     api_host: str = Field("127.0.0.1", description="Interface `briefing serve` binds to.")
