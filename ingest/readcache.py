@@ -222,6 +222,11 @@ class CachedCorpus:
         self.sent_vectors = mapped("sent_vectors", np.float32, (m, dim))
         self.blobs = {name: np.memmap(folder / f"{name}.bin", dtype=np.uint8, mode="r")
                       if (folder / f"{name}.bin").stat().st_size else np.zeros(0, np.uint8) for name in _BLOBS}
+        # Texts are sliced from the bytes of the map (a memmap slice costs a Python object each),
+        # their end offsets read once into plain arrays (8 bytes a row).
+        self._bytes = {name: memoryview(blob) if len(blob) else memoryview(b"") for name, blob in self.blobs.items()}
+        self._ends = {"chunk_text": np.asarray(self.arrays["chunk_text_end"]),
+                      "sent_text": np.asarray(self.arrays["sent_text_end"])}
         self.docs: list[dict[str, Any]] = json.loads((folder / "docs.json").read_text())
         self.chunk_ids: list[str] = json.loads((folder / "chunk_ids.json").read_text())
         self.vocabulary: list[str] = json.loads((folder / "vocabulary.json").read_text())
@@ -237,9 +242,9 @@ class CachedCorpus:
         return (int(ends[chunk_row - 1]) if chunk_row else 0), int(ends[chunk_row])
 
     def text(self, blob: str, row: int) -> str:
-        ends = self.arrays[f"{'chunk' if blob == 'chunk_text' else 'sent'}_text_end"]
+        ends = self._ends[blob]
         a = int(ends[row - 1]) if row else 0
-        return self.blobs[blob][a:int(ends[row])].tobytes().decode("utf-8")
+        return bytes(self._bytes[blob][a:int(ends[row])]).decode("utf-8")
 
 
 class ReadCache:

@@ -256,9 +256,27 @@ def error_status(exc: BriefingError) -> tuple[int, str, str | None]:
     return next((status, type_, code) for cls, status, type_, code in _STATUS if isinstance(exc, cls))
 
 
+def one_blas_thread() -> bool:
+    """Run numpy's BLAS on one thread in this process (True if set). Requests already run in
+    parallel threads; OpenBLAS splitting a query's small GEMMs over its own threads adds a barrier
+    per call, which on a busy machine costs a scheduler time slice: ~150 ms of CPU per ask instead
+    of ~20 ms measured on a loaded 2-core machine. (The same as ui.app.one_blas_thread: the two
+    surfaces may not import each other.)"""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - an install without it keeps OpenBLAS's default
+        return False
+    threadpool_limits(1, user_api="blas")  # called, not entered: the limit stays for the process
+    return True
+
+
 def create_app(briefing_or_settings: "Briefing | Settings | None" = None) -> FastAPI:
-    """The ASGI app over one Briefing (given, or built from the Settings; parts load on first use)."""
+    """The ASGI app over one Briefing (given, or built from the Settings; parts load on first use).
+    Nothing here serialises requests: each answer runs in Starlette's thread pool (40 threads)
+    on the thread-safe pipeline."""
     from rag.pipeline import Briefing
+
+    one_blas_thread()
 
     given = briefing_or_settings
     briefing = given if isinstance(given, Briefing) else Briefing(given or Settings())

@@ -27,9 +27,10 @@ from rag.scope import Scope
 from rag.spelling import variants
 
 CHUNKS_PER_DOC = 3  # a document's best BM25 chunks read for the topic...
-SENTENCES_PER_DOC = 3  # ...and the chunks of its sentences nearest in meaning
+SENTENCES_PER_DOC = 3  # ...and its sentences nearest in meaning
 CITED_PER_DOC = 2  # sentences quoted per document that addresses the topic
 SECOND_WITHIN = 0.05  # a second sentence is quoted only when nearly as good as the first
+CONFLICT_DOCS = 25  # documents whose quotes are compared for disagreements
 # When a sentence addresses the topic (rag/README "Collection questions"): it holds every topic
 # term (a multi-word topic as a phrase, or with a related meaning); or most of them with a close
 # meaning; or it says the same in other words.
@@ -119,7 +120,10 @@ def _words(sentence: str) -> tuple[str, ...]:
 
 
 def read_collection(retriever: Retriever, topic: str, filters: Any = None) -> list[Finding]:
-    """Every document in scope with its best sentences on `topic`, in source order."""
+    """Every document in scope with its best sentences on `topic`, in source order.
+
+    Read of each document: the sentences of its best BM25 chunks that hold a topic word (a
+    substring test first, the exact test after), and its sentences nearest in meaning."""
     snapshot = retriever.snapshot()
     records = retriever.documents(filters)
     allowed = {r.doc_id for r in records}
@@ -128,13 +132,19 @@ def read_collection(retriever: Retriever, topic: str, filters: Any = None) -> li
     vector = retriever.embed_query(topic)
     # BM25 holds plain stems (rag.base.text.terms), the forms below are canonical: ask with both.
     bm25_terms = sorted({v for forms in wanted.forms for v in forms} | set(wanted.stems))
-    by_bm25 = snapshot.best_per_document("chunks", index.scores(bm25_terms), None, CHUNKS_PER_DOC)
-    by_meaning = snapshot.best_per_document("sentences", None, vector, SENTENCES_PER_DOC)
-    chunk_ids = sorted({cid for doc in allowed for cid in by_bm25.get(doc, []) + by_meaning.get(doc, [])})
-    metas, vectors = snapshot.sentences_of(chunk_ids)
-    sims = vectors @ vector if len(metas) else np.zeros(0)
+    by_bm25 = snapshot.best_chunks_per_document(index.scores(bm25_terms), CHUNKS_PER_DOC)
+    by_meaning = snapshot.nearest_sentences_per_document(vector, SENTENCES_PER_DOC)
+    needles = tuple({v for forms in wanted.forms for v in forms} | set(wanted.stems))
+    rows: set[int] = set()
+    for doc in allowed:
+        rows.update(by_meaning.get(doc, ()))
+        rows.update(r for r in snapshot.sentence_rows(by_bm25.get(doc, ()))
+                    if any(n in snapshot.sentence_text(r).lower() for n in needles))
+    ordered = sorted(rows)
+    sims = (snapshot.sentence_vectors(ordered) @ vector).tolist() if ordered else []
     found: dict[str, dict[tuple[int, int], Found]] = {doc: {} for doc in allowed}
-    for meta, sim in zip(metas, sims.tolist()):
+    for row, sim in zip(ordered, sims):
+        meta = snapshot.sentence_at(row)
         key = (int(meta["start"]), int(meta["end"]))
         if meta["doc_id"] not in found or key in found[meta["doc_id"]]:
             continue
@@ -179,7 +189,11 @@ class CollectionAnswerer:
                                  bool(numbers[f.record.source]), citer.final(numbers[f.record.source]))
                      for f in findings)
         records = {f.record.source: f.record for f in findings}
-        conflicts = conflicts_between([c for r in rows for c in r.citations])
+        # Compared pairwise, so only the documents that address the topic best (a topic most of a
+        # thousand briefs mention would otherwise cost half a million comparisons).
+        best = sorted((f for f in findings if f.addresses), key=lambda f: -f.found[0].score)[:CONFLICT_DOCS]
+        by_source = {r.source: r for r in rows}
+        conflicts = conflicts_between([c for f in best for c in by_source[f.record.source].citations])
         if scope.change:
             text, timeline, undated = _timeline_text(scope, rows, conflicts)
         else:

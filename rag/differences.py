@@ -9,6 +9,7 @@ evidence, are compared (rag.conflicts decides what counts as the same thing).
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from rag.base.types import Answer, Citation, Conflict, DateNote, Passage, Span
@@ -29,6 +30,7 @@ class Citer:
         self._passages: dict[str, Passage] = {}
         self._spans: dict[str, list[Span]] = {}
         self._existing = {c.passage.chunk_id: c for c in existing}
+        self._by_number: dict[int, str] = {}
         for citation in existing:
             self._numbers[citation.passage.chunk_id] = citation.n
             self._passages[citation.passage.chunk_id] = citation.passage
@@ -53,9 +55,10 @@ class Citer:
         return Citation(self._numbers[key], self._passages[key], spans, dates=date_notes(self._passages[key], spans))
 
     def final(self, numbers: Iterable[int]) -> tuple[Citation, ...]:
-        wanted = list(dict.fromkeys(numbers))
-        by_number = {n: key for key, n in self._numbers.items()}
-        return tuple(self._citation(by_number[n]) for n in wanted)
+        by_number = {n: key for key, n in self._numbers.items()} if len(self._by_number) != len(self._numbers) else None
+        if by_number is not None:
+            self._by_number = by_number
+        return tuple(self._citation(self._by_number[n]) for n in dict.fromkeys(numbers))
 
     def all(self) -> tuple[Citation, ...]:
         return tuple(self._citation(key) for key in sorted(self._numbers, key=self._numbers.get))
@@ -67,7 +70,13 @@ def date_notes(passage: Passage, spans: Sequence[Span]) -> tuple[DateNote, ...]:
     if not passage.date:
         return ()
     return tuple(DateNote(span.start + n.start, span.start + n.end, n.phrase, n.resolved, n.label)
-                 for span in spans for n in relative_dates(span.text, passage.date))
+                 for span in spans for n in _relative_dates(span.text, passage.date))
+
+
+@lru_cache(maxsize=16384)
+def _relative_dates(text: str, as_of: str) -> tuple:
+    """Once per quote and date: a collection answer annotates every document's quotes."""
+    return tuple(relative_dates(text, as_of))
 
 
 def dated(answer: Answer) -> Answer:

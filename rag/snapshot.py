@@ -124,28 +124,53 @@ class CorpusSnapshot:
             return [], np.zeros((0, 0), dtype=np.float32)
         return metas, np.concatenate([np.asarray(self._sentences[a:b]) for a, b in ranges])
 
-    def best_per_document(self, kind: str, scores: np.ndarray | None, vector: np.ndarray | None, per_doc: int,
-                          fallback: int = 500) -> dict[str, list[str]]:
-        """Each document's `per_doc` best `chunks` (by `scores`, one per chunk row, zeros never) or
-        `sentences` (by similarity to `vector`; their chunk ids): what a question about the whole
-        collection reads of every document. Past the in-memory size, sentences are those of the
-        `fallback` chunks nearest in meaning."""
-        if kind == "chunks":
-            positive = np.flatnonzero(scores > 0)
-            rows = positive[np.argsort(-scores[positive], kind="stable")]
-        elif self.in_memory:
-            sims = self._sentences @ vector if len(self._sentences) else np.zeros(0)
-            rows = self._sent_chunk[np.argsort(-sims, kind="stable")]
-        else:
-            sims = np.asarray(self.corpus.chunk_vectors @ vector)
-            rows = np.argsort(-sims, kind="stable")[:fallback]
+    def best_chunks_per_document(self, scores: np.ndarray, per_doc: int) -> dict[str, list[str]]:
+        """Each document's `per_doc` best chunks by `scores` (one per chunk row; zeros never)."""
+        positive = np.flatnonzero(scores > 0)
         best: dict[str, list[str]] = {}
-        for row in rows.tolist():
+        for row in positive[np.argsort(-scores[positive], kind="stable")].tolist():
             picked = best.setdefault(self.corpus.docs[int(self._chunk_doc[row])]["doc_id"], [])
-            cid = self.chunk_ids[row]
-            if len(picked) < per_doc and cid not in picked:
-                picked.append(cid)
+            if len(picked) < per_doc:
+                picked.append(self.chunk_ids[row])
         return best
+
+    def nearest_sentences_per_document(self, vector: np.ndarray, per_doc: int, pool: int = 500) -> dict[str, list[int]]:
+        """Each document's `per_doc` sentence rows nearest to `vector`. Past the in-memory size,
+        among the sentences of the `pool` chunks nearest in meaning."""
+        if self.in_memory:
+            rows = np.arange(len(self._sentences))
+            sims = self._sentences @ vector if len(rows) else np.zeros(0)
+        else:
+            pool_rows = _top(np.asarray(self.corpus.chunk_vectors @ vector), pool, None)
+            rows = np.asarray(self.sentence_rows([self.chunk_ids[r] for r in pool_rows]), dtype=np.int64)
+            sims = self.sentence_vectors(rows) @ vector if len(rows) else np.zeros(0)
+        docs = self._chunk_doc[self._sent_chunk[rows]] if len(rows) else np.zeros(0, np.int32)
+        order = np.lexsort((-sims, docs))  # by document, nearest first within each
+        best: dict[str, list[int]] = {}
+        doc_sorted, row_sorted = docs[order], rows[order]
+        starts = np.flatnonzero(np.r_[True, doc_sorted[1:] != doc_sorted[:-1]]) if len(order) else []
+        for i in starts:
+            doc = int(doc_sorted[i])
+            same = row_sorted[i:i + per_doc][doc_sorted[i:i + per_doc] == doc]
+            best[self.corpus.docs[doc]["doc_id"]] = [int(r) for r in same]
+        return best
+
+    def sentence_rows(self, chunk_ids: Iterable[str]) -> list[int]:
+        rows: list[int] = []
+        for cid in chunk_ids:
+            row = self._row_of.get(cid)
+            if row is not None:
+                rows += range(*self.corpus.sent_range(row))
+        return rows
+
+    def sentence_text(self, row: int) -> str:
+        return self.corpus.text("sent_text", row)
+
+    def sentence_at(self, row: int) -> dict[str, Any]:
+        return self._meta_of_sentence_row(row)
+
+    def sentence_vectors(self, rows) -> np.ndarray:
+        return np.asarray(self._sentences[np.asarray(rows, dtype=np.int64)])
 
 
 def _top(sims: np.ndarray, n: int, mask: np.ndarray | None) -> list[int]:

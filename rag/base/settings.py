@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     chunk_words: int = Field(180, description="Target chunk size in words (chunks end on sentence boundaries).")
     chunk_overlap_sentences: int = Field(1, description="Sentences shared between consecutive chunks.")
     embed_batch_size: int = Field(64, description="Texts per embedding batch.")
+    ingest_workers: int = Field(
+        0, ge=0, description="Processes that embed during ingest while it reads the next files and writes the "
+        "index: 0 = one per CPU core (at most 8), 1 = embed in the ingesting process itself (serial). Jobs of "
+        "under ~1000 sentences are always embedded serially: starting the workers would cost more than it saves.",
+    )
     max_document_mb: float = Field(
         10, description="Most text indexed from one document, in MB; bigger files are reported, not indexed."
     )
