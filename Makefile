@@ -54,6 +54,8 @@ EVAL_SETS := squad-tune squad-holdout hotpot-tune hotpot-holdout
 eval: install
 	$(BIN)/briefing eval
 	for set in $(EVAL_SETS); do $(BIN)/briefing eval --set $$set || exit $$?; done
+	$(BIN)/python -m eval.collection --thresholds eval/thresholds-collection
+	$(BIN)/python -m eval.conflicts
 
 bench: install-test
 	$(BIN)/briefing bench

@@ -147,7 +147,9 @@ class Briefing:
         return question
 
     def _require_index(self) -> None:
-        if self.store.count() == 0:
+        # Chunks written by an ingest still running (or one that crashed before committing) are
+        # no documents yet: the read cache lists committed documents only.
+        if self.store.count() == 0 or not self.retriever.documents():
             raise StoreError(
                 f"The index in {self.store.location} is empty. Run `briefing ingest` (or `make run`) first."
             )

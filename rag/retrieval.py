@@ -189,6 +189,8 @@ class Retriever:
         for ranking in (chunk_ids, sentence_ranked, lexical_ranked):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+        if not fused:  # rows without a committed document (an ingest midway, or one that crashed)
+            return Retrieval(question, vector, [], timings)
         candidates = sorted(fused, key=fused.get, reverse=True)[:max(_RERANKED, k)]
         t0 = time.perf_counter()
         named = self.named_docs(question)

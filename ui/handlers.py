@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 import gradio as gr
 
+from ingest.lock import writer_lock
 from rag.base.errors import BriefingError
 from rag.base.settings import Settings
 from rag.base.types import Answer
@@ -248,7 +249,8 @@ class DocumentHandlers:
         if record is None:
             return ('<div class="upload-report muted">Choose a document to remove.</div>',
                     *self.refresh(selected, date_from, date_to))
-        self.briefing.store.delete_document(record.doc_id)
+        with writer_lock(self.briefing.store, self.settings, log=log.warning):  # not during an ingest
+            self.briefing.store.delete_document(record.doc_id)
         self.briefing.invalidate()
         where = Path(record.root or self.settings.corpus) / record.source
         message = (
