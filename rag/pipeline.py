@@ -179,8 +179,7 @@ class Briefing:
             t0 = time.perf_counter()
             standalone = self.condenser.condense(question, history)
             timings["condense"] = time.perf_counter() - t0
-        newest = max((r.date for r in self.retriever.documents()), default="")
-        asked = read_scope(standalone, scope, newest)
+        asked = read_scope(standalone, scope, self.retriever.newest_date)
         if asked.collection:
             answer = CollectionAnswerer(self.retriever).answer(standalone, asked, filters, self.answerer.mode)
             yield answer.text

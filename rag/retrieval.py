@@ -105,6 +105,7 @@ class Retriever:
         self._fingerprint: str | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._newest = ""
 
     def invalidate(self) -> None:
         """Forget cached corpus state now (after an upload or removal in this process)."""
@@ -121,7 +122,8 @@ class Retriever:
                     fingerprint = self.store.fingerprint()
                     if fingerprint != self._fingerprint or self._snapshot is None:
                         snapshot = self._build_snapshot()
-                        records = [_record(d) for d in snapshot.corpus.docs]
+                        records = sorted((_record(d) for d in snapshot.corpus.docs), key=lambda r: r.source)
+                        self._newest = max((r.date for r in records), default="")
                         self._doc_terms = {
                             r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
                             for r in records
@@ -151,8 +153,16 @@ class Retriever:
         """The indexed documents (`ingest.store.DocumentRecord`) that `filters` allow, by source."""
         self.snapshot()
         filters = Filters.coerce(filters)
-        return sorted((r for r in self._records if filters is None or filters.allows(r.source, r.date)),
-                      key=lambda r: r.source)
+        if filters is None:
+            return self._records
+        return [r for r in self._records if filters.allows(r.source, r.date)]
+
+    @property
+    def newest_date(self) -> str:
+        """The latest document date in the index ("" when none is dated): what "since October"
+        is read against."""
+        self.snapshot()
+        return self._newest
 
     def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
         if filters is None:

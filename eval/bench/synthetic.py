@@ -103,7 +103,7 @@ def build_scale_index(target: int, cache: Path, real_dir: Path, budget: float | 
     """An index of about `target` chunks (real corpus + synthetic), built once and cached;
     an unfinished build (budget spent, or killed) resumes where it stopped."""
     from ingest.chunk import chunk_document
-    from ingest.index import _rows
+    from ingest.pipeline import _rows
     from ingest.readcache import ReadCache
     from ingest.store import DocumentRecord, PendingWrite, Store
 
