@@ -326,6 +326,8 @@ class Store:
     def all_rows(self, kind: str) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
         """Every row of `chunks` or `sentences` with its vector, for an in-memory copy."""
         got = _get_all(self._collection(kind), include=["documents", "metadatas", "embeddings"])
+        if not got["ids"]:
+            return [], [], [], np.zeros((0, 0), dtype=np.float32)
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
         return got["ids"], got["documents"], got["metadatas"], vectors
 
@@ -333,6 +335,8 @@ class Store:
     def rows_where(self, kind: str, where: dict) -> list[tuple[dict[str, Any], str, np.ndarray]]:
         """(metadata with `id`, text, vector) of the `chunks` or `sentences` rows matching `where`."""
         got = _get_all(self._collection(kind), include=["documents", "metadatas", "embeddings"], where=where)
+        if not got["ids"]:  # the documents went while we read (the read cache then reads again)
+            return []
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
         return [(dict(m, id=i), t, v) for i, t, m, v in zip(got["ids"], got["documents"], got["metadatas"], vectors)]
 

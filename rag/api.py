@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException
 from rag.base.errors import BriefingError, ConfigError, InputError, LLMError, StoreError
 from rag.base.net import is_loopback
 from rag.base.settings import Settings
+from rag.base.threads import one_blas_thread
 from rag.base.types import Answer
 from rag.scope import SCOPES
 
@@ -254,20 +255,6 @@ _STATUS = ((InputError, 400, "invalid_request_error", "invalid_request"),
 
 def error_status(exc: BriefingError) -> tuple[int, str, str | None]:
     return next((status, type_, code) for cls, status, type_, code in _STATUS if isinstance(exc, cls))
-
-
-def one_blas_thread() -> bool:
-    """Run numpy's BLAS on one thread in this process (True if set). Requests already run in
-    parallel threads; OpenBLAS splitting a query's small GEMMs over its own threads adds a barrier
-    per call, which on a busy machine costs a scheduler time slice: ~150 ms of CPU per ask instead
-    of ~20 ms measured on a loaded 2-core machine. (The same as ui.app.one_blas_thread: the two
-    surfaces may not import each other.)"""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - an install without it keeps OpenBLAS's default
-        return False
-    threadpool_limits(1, user_api="blas")  # called, not entered: the limit stays for the process
-    return True
 
 
 def create_app(briefing_or_settings: "Briefing | Settings | None" = None) -> FastAPI:

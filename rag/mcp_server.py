@@ -35,6 +35,7 @@ from pydantic import Field
 
 from rag.base.errors import BriefingError, ConfigError
 from rag.base.net import is_loopback
+from rag.base.threads import one_blas_thread
 from rag.base.types import Answer, Passage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,6 +132,7 @@ class BriefingMCP(FastMCP):
 
 def build_server(briefing: "Briefing", **options: Any) -> BriefingMCP:
     """The MCP server over one `Briefing`; `options` go to FastMCP (host, port for HTTP)."""
+    one_blas_thread()  # calls run in worker threads at once (rag.base.threads)
     server = BriefingMCP(briefing, **options)
 
     # The pipeline is synchronous: each call runs in a worker thread so the event loop keeps

@@ -189,7 +189,9 @@ class Briefing:
         retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
         # A bridge question's answer sits in a passage about an entity the first passages name.
         retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
-        evidence = gather(retrieval, self.retriever.snapshot(), self.answer_check)
+        # The evidence reads the index version the passages came from, even if a newer one
+        # arrived meanwhile.
+        evidence = gather(retrieval, retrieval.snapshot or self.retriever.snapshot(), self.answer_check)
         timings.update(retrieval.timings)
         answerer = self.answerer
         if evidence.abstain:

@@ -69,6 +69,7 @@ class Retrieval:
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
     named_docs: tuple[str, ...] = ()  # documents the question names ("according to the Asan brief")
+    snapshot: "CorpusSnapshot | None" = None  # the index version these passages come from
 
 
 def _record(doc: dict[str, Any]) -> DocumentRecord:
@@ -94,44 +95,54 @@ def passage_from(chunk_id: str, text: str, meta: dict[str, Any], score: float) -
     )
 
 
+@dataclass(frozen=True)
+class _View:
+    """One index version as retrieval reads it, published whole so that concurrent questions
+    never see a snapshot with another version's document list."""
+
+    snapshot: CorpusSnapshot
+    records: list  # ingest.store.DocumentRecord, by source
+    doc_terms: dict[str, set[str]]  # the words naming each document (source, title, author)
+    newest: str  # the latest document date, "" when none is dated
+
+
 class Retriever:
     def __init__(self, settings: Settings, store: Store, embed_query: Callable[[str], np.ndarray]):
         self.settings = settings
         self.store = store
         self.embed_query = embed_query
-        self._snapshot: CorpusSnapshot | None = None
-        self._records: list = []
-        self._doc_terms: dict[str, set[str]] = {}
+        self._view: _View | None = None
         self._fingerprint: str | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
-        self._newest = ""
 
     def invalidate(self) -> None:
         """Forget cached corpus state now (after an upload or removal in this process)."""
-        self._checked_at = 0.0
-        self._fingerprint = None
+        with self._lock:  # not overwritten by a rebuild already under way
+            self._checked_at = 0.0
+            self._fingerprint = None
 
-    def snapshot(self) -> CorpusSnapshot:
-        """The in-memory view of the corpus, rebuilt when the index's fingerprint changes
-        (checked at most every couple of seconds)."""
+    def view(self) -> _View:
+        """The current index version, rebuilt when the index's fingerprint changes (checked at
+        most every couple of seconds)."""
         now = time.monotonic()
-        if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
+        if self._view is None or now - self._checked_at > _FINGERPRINT_TTL:
             with self._lock:  # one thread rebuilds; the others wait for it rather than repeat it
-                if self._snapshot is None or now - self._checked_at > _FINGERPRINT_TTL:
-                    fingerprint = self.store.fingerprint()
-                    if fingerprint != self._fingerprint or self._snapshot is None:
+                if self._view is None or time.monotonic() - self._checked_at > _FINGERPRINT_TTL:
+                    if self.store.fingerprint() != self._fingerprint or self._view is None:
                         snapshot = self._build_snapshot()
                         records = sorted((_record(d) for d in snapshot.corpus.docs), key=lambda r: r.source)
-                        self._newest = max((r.date for r in records), default="")
-                        self._doc_terms = {
+                        doc_terms = {
                             r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
                             for r in records
                         }
-                        self._records, self._snapshot = records, snapshot
+                        self._view = _View(snapshot, records, doc_terms, max((r.date for r in records), default=""))
                         self._fingerprint = snapshot.generation
                     self._checked_at = time.monotonic()
-        return self._snapshot
+        return self._view
+
+    def snapshot(self) -> CorpusSnapshot:
+        return self.view().snapshot
 
     def _build_snapshot(self) -> CorpusSnapshot:
         """The read cache brought up to date (only changed documents are read from the index),
@@ -141,34 +152,31 @@ class Retriever:
     def named_docs(self, question: str) -> tuple[str, ...]:
         """Documents the question points at by a name only they carry (author, publisher in the
         file name, a title word): "according to the Asan brief", "in the Korea Herald"."""
-        self.snapshot()
         names = set(analyze(question).entities)
         owners: dict[str, set[str]] = {}
-        for doc_id, doc_terms in self._doc_terms.items():
+        for doc_id, doc_terms in self.view().doc_terms.items():
             for term in names & doc_terms:
                 owners.setdefault(term, set()).add(doc_id)
         return tuple(sorted({d for docs in owners.values() if len(docs) == 1 for d in docs}))
 
     def documents(self, filters: "Filters | dict | None" = None) -> list:
         """The indexed documents (`ingest.store.DocumentRecord`) that `filters` allow, by source."""
-        self.snapshot()
+        records = self.view().records
         filters = Filters.coerce(filters)
         if filters is None:
-            return self._records
-        return [r for r in self._records if filters.allows(r.source, r.date)]
+            return records
+        return [r for r in records if filters.allows(r.source, r.date)]
 
     @property
     def newest_date(self) -> str:
         """The latest document date in the index ("" when none is dated): what "since October"
         is read against."""
-        self.snapshot()
-        return self._newest
+        return self.view().newest
 
     def _allowed_docs(self, filters: Filters | None) -> set[str] | None:
         if filters is None:
             return None
-        self.snapshot()
-        return {r.doc_id for r in self._records if filters.allows(r.source, r.date)}
+        return {r.doc_id for r in self.view().records if filters.allows(r.source, r.date)}
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> Retrieval:
         k = k or self.settings.top_k
@@ -212,7 +220,7 @@ class Retriever:
         top = sorted(candidates, key=scores.get, reverse=True)[:k]
         stored = snapshot.get_chunks(top)
         passages = [passage_from(cid, *stored[cid], scores[cid]) for cid in top if cid in stored]
-        return Retrieval(question, vector, passages, timings, named)
+        return Retrieval(question, vector, passages, timings, named, snapshot)
 
     @staticmethod
     def store_doc(chunk_id: str) -> str:

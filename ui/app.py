@@ -10,6 +10,7 @@ Documents tab by `ui.documents`; uploads are handled by `ui.uploads`.
 from __future__ import annotations
 
 import atexit
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import gradio as gr  # (ui/__init__.py has set gradio's environment: no analytics, offline)
 
 from rag.base.settings import Settings
+from rag.base.threads import one_blas_thread
 from ui.documents import document_choice, documents_summary, documents_table
 from ui.format import CHAT_PLACEHOLDER, header_html
 from ui.handlers import ChatHandlers, DocumentHandlers, mode_text
@@ -28,6 +30,8 @@ from ui.style import CSS
 from ui.uploads import ALLOWED_SUFFIXES
 
 __all__ = ["BriefingBlocks", "build_app", "mode_text"]
+
+log = logging.getLogger("briefing.ui")
 
 # Clicking an [n] marker in the chat opens and scrolls to the matching card in the sources panel
 # (including cards of earlier answers, folded in <details>), and briefly flashes it.
@@ -89,6 +93,7 @@ def _theme():
 
 def build_app(settings: Settings, briefing=None) -> gr.Blocks:
     """The UI over `briefing` (a `rag.pipeline.Briefing`; one is made from `settings` if None)."""
+    one_blas_thread()
     if briefing is None:
         from rag.pipeline import Briefing
 
@@ -114,8 +119,12 @@ def build_app(settings: Settings, briefing=None) -> gr.Blocks:
                 _ask_tab(w, recs)
             with gr.Tab("Documents", id="documents"):
                 _documents_tab(w, recs, settings, briefing.store.location)
-        _wire(app, w, chat, docs)
-        gr.api(chat.api_ask, api_name="ask", **_SERIAL)
+        readers = _readers(settings)
+        _wire(app, w, chat, docs, readers)
+        gr.api(chat.api_ask, api_name="ask", **readers)
+    # Events without their own limit (page loads, the scope line, "New chat") are light reads;
+    # Gradio's default of 1 would make every user's page load wait for everyone else's.
+    app.queue(default_concurrency_limit=settings.ui_concurrency)
     return app
 
 
@@ -195,18 +204,29 @@ def _documents_tab(w: SimpleNamespace, recs: list, settings: Settings, location:
 # --- events ---------------------------------------------------------------------------------------
 
 _PRIVATE = {"api_visibility": "private"}  # only `/ask` is a public API endpoint
-# Everything that reads or writes the index takes turns (one pipeline, one Chroma client).
-_SERIAL = {"concurrency_id": "pipeline", "concurrency_limit": 1}
+# Uploads and removals take turns with each other (a removal does not take ingest's writer lock,
+# so it could interleave with an upload's ingest). They do not wait for questions, nor questions
+# for them: a question reads the retriever's snapshot, which is replaced whole (never edited) when
+# the index changes, and `Briefing.invalidate()` after each write makes the next question look.
+_WRITES = {"concurrency_id": "index-writes", "concurrency_limit": 1}
 
 
-def _wire(app: gr.Blocks, w: SimpleNamespace, chat: ChatHandlers, docs: DocumentHandlers) -> None:
+def _readers(settings: Settings) -> dict[str, Any]:
+    """Questions (the chat and the public `/ask`) share one Gradio queue that runs up to
+    `settings.ui_concurrency` at once: the pipeline is thread-safe, and its numpy work (the
+    embedding, the matrix products) releases the GIL, so answers overlap instead of queueing."""
+    return {"concurrency_id": "ask", "concurrency_limit": settings.ui_concurrency}
+
+
+def _wire(app: gr.Blocks, w: SimpleNamespace, chat: ChatHandlers, docs: DocumentHandlers,
+          readers: dict[str, Any]) -> None:
     def parts(names):
         return [getattr(w, name) for name in names]
 
     chat_inputs, chat_outputs = parts(ChatHandlers.INPUTS), parts(ChatHandlers.OUTPUTS)
     quiet = {"show_progress": "hidden", **_PRIVATE}
-    w.question.submit(chat.respond, chat_inputs, chat_outputs, **quiet, **_SERIAL)
-    w.ask_btn.click(chat.respond, chat_inputs, chat_outputs, **quiet, **_SERIAL)
+    w.question.submit(chat.respond, chat_inputs, chat_outputs, **quiet, **readers)
+    w.ask_btn.click(chat.respond, chat_inputs, chat_outputs, **quiet, **readers)
     w.new_btn.click(chat.new_chat, None, chat_outputs, **quiet)
     w.chatbot.clear(chat.new_chat, None, chat_outputs, **quiet)
 
@@ -217,8 +237,8 @@ def _wire(app: gr.Blocks, w: SimpleNamespace, chat: ChatHandlers, docs: Document
 
     doc_outputs = parts(DocumentHandlers.OUTPUTS)
     w.add_btn.click(docs.add_files, [w.uploads, *scope_inputs], [w.upload_report, w.uploads, *doc_outputs],
-                    **_PRIVATE, **_SERIAL)
+                    **_PRIVATE, **_WRITES)
     w.remove_btn.click(docs.remove_document, [w.remove_pick, *scope_inputs], [w.remove_report, *doc_outputs],
-                       **_PRIVATE, **_SERIAL)
+                       **_PRIVATE, **_WRITES)
     # each page load lists the documents as they are then (the layout shows them as at build time)
     app.load(docs.refresh, scope_inputs, doc_outputs, **quiet)
