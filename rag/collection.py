@@ -31,7 +31,7 @@ SENTENCES_PER_DOC = 3  # ...and its sentences nearest in meaning
 CITED_PER_DOC = 2  # sentences quoted per document that addresses the topic
 SECOND_WITHIN = 0.05  # a second sentence is quoted only when nearly as good as the first
 CONFLICT_DOCS = 25  # documents whose quotes are compared for disagreements
-# When a sentence addresses the topic (rag/README "Collection questions"): it holds every topic
+# When a sentence addresses the topic (README "Questions about the whole collection"): it holds every topic
 # term (a multi-word topic as a phrase, or with a related meaning); or most of them with a close
 # meaning; or it says the same in other words.
 PHRASE_WINDOW = 2  # extra words allowed between a topic's words ("sharing of nuclear weapons")
@@ -77,11 +77,12 @@ class Finding:
     def addresses(self) -> bool:
         return bool(self.found) and self.found[0].addresses
 
-    def cited(self) -> list[Found]:
+    def cited(self, most: int = CITED_PER_DOC) -> list[Found]:
+        """The sentences to quote, in document order: the best, and a second nearly as good."""
         if not self.addresses:
             return []
         best = self.found[0]
-        more = [f for f in self.found[1:CITED_PER_DOC] if f.addresses and f.score >= best.score - SECOND_WITHIN]
+        more = [f for f in self.found[1:most] if f.addresses and f.score >= best.score - SECOND_WITHIN]
         return sorted([best, *more], key=lambda f: f.start)
 
 
@@ -119,12 +120,12 @@ def _words(sentence: str) -> tuple[str, ...]:
     return tuple(canonical(t) for t in terms(sentence))
 
 
-def read_collection(retriever: Retriever, topic: str, filters: Any = None) -> list[Finding]:
+def read_collection(retriever: Retriever, topic: str, filters: Any = None, snapshot=None) -> list[Finding]:
     """Every document in scope with its best sentences on `topic`, in source order.
 
     Read of each document: the sentences of its best BM25 chunks that hold a topic word (a
     substring test first, the exact test after), and its sentences nearest in meaning."""
-    snapshot = retriever.snapshot()
+    snapshot = snapshot or retriever.snapshot()
     records = retriever.documents(filters)
     allowed = {r.doc_id for r in records}
     index = snapshot.bm25
@@ -170,9 +171,9 @@ class CollectionAnswerer:
         t0 = time.perf_counter()
         # Undated documents are read too when the question names a period: they are listed
         # apart, never placed in it by guess.
-        findings = read_collection(self.retriever, scope.topic, filters)
+        snapshot = self.retriever.snapshot()  # one index version for the whole answer
+        findings = read_collection(self.retriever, scope.topic, filters, snapshot)
         timings = {"collection": time.perf_counter() - t0}
-        snapshot = self.retriever.snapshot()
         citer = Citer()
         numbers: dict[str, list[int]] = {}
         # Markers number in reading order: the rows that address the topic as listed (oldest
@@ -180,7 +181,7 @@ class CollectionAnswerer:
         listed = sorted(findings, key=(lambda f: (not f.record.date, f.record.date, f.record.source)) if scope.change
                         else (lambda f: f.record.source))
         for finding in listed:
-            found = finding.cited()
+            found = finding.cited(1 if scope.change else CITED_PER_DOC)  # a timeline: one statement each
             stored = snapshot.get_chunks({f.chunk_id for f in found})
             numbers[finding.record.source] = [
                 citer.cite(passage_from(f.chunk_id, *stored[f.chunk_id], f.score), Span(f.start, f.end, f.text))
@@ -239,7 +240,7 @@ def _timeline_text(scope: Scope, rows: tuple[CoverageRow, ...], conflicts) -> tu
     undated = tuple(c for r in rows if r.addresses and not r.date for c in r.citations)
     entries: list[TimelineEntry] = []
     for row in dated:
-        for citation in row.citations[:1]:
+        for citation in row.citations:
             change = describe_change(entries[-1].citation, citation, conflicts) if entries else ""
             entries.append(TimelineEntry(row.date, citation, change))
     span = f" {scope.period.phrase}" if scope.period and scope.period.phrase else ""
