@@ -69,7 +69,8 @@ def test_bm25_scores_are_those_of_bm25s(settings):
 def test_a_change_reads_only_the_changed_document_and_equals_a_fresh_build(own_index, tmp_path):
     settings, corpus = own_index
     store = Store(settings)
-    cache = ReadCache(store)
+    assert ReadCache(store).open().generation == store.fingerprint()  # ingest left it current
+    cache = ReadCache(store, tmp_path / "own")  # a reader's own copy, as on another machine
     before = cache.sync()
     assert cache.fetched_docs == 5
     path = corpus / "korea-herald-takaichi-supermajority-seoul.txt"
@@ -79,6 +80,7 @@ def test_a_change_reads_only_the_changed_document_and_equals_a_fresh_build(own_i
     assert report.updated and report.removed
     after = cache.sync()
     assert cache.fetched_docs == 1  # only the changed document came back from Chroma
+    assert ReadCache(store).open().generation == store.fingerprint()
     assert after.generation != before.generation
     fresh = ReadCache(store, tmp_path / "fresh").sync()
     assert after.chunk_ids == fresh.chunk_ids and after.docs == fresh.docs
@@ -101,10 +103,11 @@ def test_an_unchanged_index_is_opened_not_rebuilt(settings):
     assert again.folder == first.folder and cache.fetched_docs == 0
 
 
-def test_a_failed_sync_leaves_the_previous_version_usable(own_index):
+def test_a_failed_sync_leaves_the_previous_version_usable(own_index, tmp_path):
     settings, corpus = own_index
     store = Store(settings)
-    good = ReadCache(store).sync()
+    folder = tmp_path / "reader"
+    good = ReadCache(store, folder).sync()
     (corpus / "extra.txt").write_text("A short new brief.\n\nThe harbour opened a second berth in May 2024.\n")
     assert ingest([corpus], settings, progress=False).ok
 
@@ -113,8 +116,8 @@ def test_a_failed_sync_leaves_the_previous_version_usable(own_index):
             raise RuntimeError("the server went away")
 
     with pytest.raises(RuntimeError):
-        Broken(store).sync()
-    assert ReadCache(store).open().folder == good.folder  # the manifest still names the good version
+        Broken(store, folder).sync()
+    assert ReadCache(store, folder).open().folder == good.folder  # the manifest still names the good version
     assert sorted(p.name for p in good.folder.parent.glob("v-*")) == [good.folder.name]
 
 
