@@ -159,6 +159,12 @@ class Embedder:
                 + wb(p + "intermediate.dense") + wb(p + "output.dense") + wb(p + "output.LayerNorm", False)
             )
 
+    def use_threads(self, n: int) -> None:
+        """Run on at most `n` threads of our own (default: one per core, at most 8). Ingest's
+        worker processes use 1 each: processes that share nothing scale over the cores without
+        the per-call barriers of threads (see _BLAS_SINGLE_THREAD_MNK)."""
+        self._threads = max(1, int(n))
+
     def _layer_norm(self, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
         x -= x.mean(axis=-1, keepdims=True)
         var = np.einsum("ij,ij->i", x, x)[:, None] / np.float32(x.shape[-1])
