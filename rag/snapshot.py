@@ -35,6 +35,7 @@ class CorpusSnapshot:
         ends = np.asarray(corpus.arrays["chunk_sent_end"])
         self._sent_chunk = np.repeat(np.arange(len(ends), dtype=np.int32), np.diff(np.concatenate([[0], ends])))
         self._terms: dict[str, frozenset[str]] = {}
+        self._last_product: tuple[bytes, np.ndarray] | None = None
         self.bm25 = BM25Index(corpus)
 
     @property
@@ -82,7 +83,7 @@ class CorpusSnapshot:
         if not len(chunks):
             return [], [], []
         if kind == "chunks":
-            sims = np.asarray(chunks @ vector)
+            sims = self._chunk_similarities(vector)
             mask = self._allowed_rows(allowed, len(sims))
             top = _top(sims, n, mask)
             return [self.chunk_ids[i] for i in top], [float(sims[i]) for i in top], [self.chunk_meta(i) for i in top]
@@ -90,13 +91,25 @@ class CorpusSnapshot:
             sims = self._sentences @ vector
             rows = _top(sims, n, self._allowed_rows(allowed, len(sims), per_sentence=True))
         else:
+            # Scored first, described after: only the `n` best get their text and metadata.
             pool = self.dense("chunks", vector, _SENTENCE_POOL, allowed)[0]
-            metas, matrix = self.sentences_of(pool)
-            sims = matrix @ vector if len(metas) else np.zeros(0)
-            order = _top(sims, n, None)
-            return [metas[i]["id"] for i in order], [float(sims[i]) for i in order], [metas[i] for i in order]
+            candidates = np.asarray(self.sentence_rows(pool), dtype=np.int64)
+            scores = self.sentence_vectors(candidates) @ vector if len(candidates) else np.zeros(0)
+            top = _top(scores, n, None)
+            rows, sims = [int(candidates[i]) for i in top], {int(candidates[i]): float(scores[i]) for i in top}
         metas = [self._meta_of_sentence_row(int(r)) for r in rows]
         return [m["id"] for m in metas], [float(sims[r]) for r in rows], metas
+
+    def _chunk_similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine of every chunk to `vector`; the last product is kept, since one question asks
+        for it several times (chunks, the sentence pool) and at 100k chunks it reads 150 MB."""
+        key = vector.tobytes()
+        last = self._last_product
+        if last is not None and last[0] == key:
+            return last[1]
+        sims = np.asarray(self.corpus.chunk_vectors @ vector)
+        self._last_product = (key, sims)  # one tuple: a concurrent reader sees old or new, whole
+        return sims
 
     def _meta_of_sentence_row(self, row: int) -> dict[str, Any]:
         chunk_row = int(self._sent_chunk[row])
@@ -141,7 +154,7 @@ class CorpusSnapshot:
             rows = np.arange(len(self._sentences))
             sims = self._sentences @ vector if len(rows) else np.zeros(0)
         else:
-            pool_rows = _top(np.asarray(self.corpus.chunk_vectors @ vector), pool, None)
+            pool_rows = _top(self._chunk_similarities(vector), pool, None)
             rows = np.asarray(self.sentence_rows([self.chunk_ids[r] for r in pool_rows]), dtype=np.int64)
             sims = self.sentence_vectors(rows) @ vector if len(rows) else np.zeros(0)
         docs = self._chunk_doc[self._sent_chunk[rows]] if len(rows) else np.zeros(0, np.int32)

@@ -103,6 +103,9 @@ def worker(index: Path, queries: int, started: float) -> dict[str, Any]:
     from eval.bench.latency import _summary_ms
     from rag.pipeline import Briefing
 
+    from rag.base.threads import one_blas_thread
+
+    one_blas_thread()  # as the web app, the API and the MCP server run (rag.base.threads)
     questions = [q["question"] for q in gold_questions()]
     briefing = Briefing(bench_settings(index))
     briefing.ask(questions[0])
