@@ -201,7 +201,10 @@ class CollectionAnswerer:
             text, timeline, undated = _coverage_text(scope, rows, records), (), ()
         if conflicts:
             text += "\n\n" + conflict_text(conflicts)
-        return Answer(question=question, text=text, citations=citer.all(), abstained=not any(r.addresses for r in rows),
+        citations = citer.all()
+        passages = tuple(sorted({c.passage.chunk_id: c.passage for c in citations}.values(), key=lambda p: -p.score))
+        return Answer(question=question, text=text, citations=citations, passages=passages,
+                      abstained=not any(r.addresses for r in rows),
                       mode=mode, coverage=rows, conflicts=conflicts, timeline=timeline, undated=undated,
                       scope="all", timings=timings)
 

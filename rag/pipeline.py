@@ -29,7 +29,7 @@ from rag.evidence import gather
 from rag.answerability import AnswerCheck, build_check
 from rag.collection import CollectionAnswerer
 from rag.differences import dated, with_conflicts
-from rag.scope import check_scope, read_scope
+from rag.scope import attributes_to_a_source, check_scope, read_scope
 from rag.extractive import ExtractiveAnswerer, abstention
 from rag.hops import second_hop
 from rag.retrieval import Retriever
@@ -181,6 +181,11 @@ class Briefing:
             standalone = self.condenser.condense(question, history)
             timings["condense"] = time.perf_counter() - t0
         asked = read_scope(standalone, scope, self.retriever.newest_date)
+        # "..., according to Tokuchi?" names its one source: a question about that document,
+        # whatever its wording, unless the caller asked for every document.
+        if (asked.collection and scope == "auto" and attributes_to_a_source(standalone)
+                and self.retriever.named_docs(standalone, sources_only=True)):
+            asked = dataclasses.replace(asked, collection=False, change=False)
         if asked.collection:
             answer = CollectionAnswerer(self.retriever).answer(standalone, asked, filters, self.answerer.mode)
             yield answer.text

@@ -103,6 +103,7 @@ class _View:
     snapshot: CorpusSnapshot
     records: list  # ingest.store.DocumentRecord, by source
     doc_terms: dict[str, set[str]]  # the words naming each document (source, title, author)
+    doc_names: dict[str, set[str]]  # of those, the source's and the author's (a title names a topic too)
     newest: str  # the latest document date, "" when none is dated
 
 
@@ -136,7 +137,12 @@ class Retriever:
                             r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.title} {r.author}")}
                             for r in records
                         }
-                        self._view = _View(snapshot, records, doc_terms, max((r.date for r in records), default=""))
+                        doc_names = {
+                            r.doc_id: {canonical(t) for t in terms(f"{r.source.replace('-', ' ')} {r.author}")}
+                            for r in records
+                        }
+                        self._view = _View(snapshot, records, doc_terms, doc_names,
+                                           max((r.date for r in records), default=""))
                         self._fingerprint = snapshot.generation
                     self._checked_at = time.monotonic()
         return self._view
@@ -149,12 +155,15 @@ class Retriever:
         then opened: milliseconds when nothing changed."""
         return CorpusSnapshot(ReadCache(self.store).sync(), self.settings.memory_index_rows)
 
-    def named_docs(self, question: str) -> tuple[str, ...]:
+    def named_docs(self, question: str, sources_only: bool = False) -> tuple[str, ...]:
         """Documents the question points at by a name only they carry (author, publisher in the
-        file name, a title word): "according to the Asan brief", "in the Korea Herald"."""
-        names = set(analyze(question).entities)
+        file name, a title word): "according to the Asan brief", "in the Korea Herald".
+        `sources_only`: by author or file-name words only, numbers left out ("according to
+        Tokuchi" names a source; a title's words and a year in a file name name a topic)."""
+        names = {e for e in analyze(question).entities if not (sources_only and any(ch.isdigit() for ch in e))}
+        view = self.view()
         owners: dict[str, set[str]] = {}
-        for doc_id, doc_terms in self.view().doc_terms.items():
+        for doc_id, doc_terms in (view.doc_names if sources_only else view.doc_terms).items():
             for term in names & doc_terms:
                 owners.setdefault(term, set()).add(doc_id)
         return tuple(sorted({d for docs in owners.values() if len(docs) == 1 for d in docs}))

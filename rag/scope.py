@@ -47,6 +47,15 @@ def check_scope(scope: str) -> str:
     return scope
 
 
+_ATTRIBUTION = tuple(re.compile(line, re.I) for line in load_lines("attribution_cues.txt"))
+
+
+def attributes_to_a_source(question: str) -> bool:
+    """"..., according to Tokuchi?", "What has Choi argued ...": the caller checks that the name
+    is one document's (`Retriever.named_docs`). ("What does each brief say" is no attribution.)"""
+    return any(cue.search(question) for cue in _ATTRIBUTION)
+
+
 def asks_about_collection(question: str) -> bool:
     """"Which of these briefs discuss nuclear sharing?", "Do the sources agree on the seat count?"."""
     return any(cue.search(question) for cue in _CUES)
