@@ -40,12 +40,15 @@ def retrieve(question: str, k: int | None = None, filters: Any = None, settings:
     return _pipeline(settings).retrieve(question, k, filters)
 
 
-def ask(question: str, history: list | None = None, filters: Any = None, settings: Settings | None = None) -> Answer:
-    """An `Answer` whose `[n]` markers cite the passages it rests on (or an abstention)."""
-    return _pipeline(settings).ask(question, history, filters)
+def ask(question: str, history: list | None = None, filters: Any = None, settings: Settings | None = None,
+        scope: str = "auto") -> Answer:
+    """An `Answer` whose `[n]` markers cite the passages it rests on (or an abstention). `scope`
+    "all" answers per document over every document in scope (`Answer.coverage`), "top" from the
+    best passages; "auto" decides from the question."""
+    return _pipeline(settings).ask(question, history, filters, scope)
 
 
 def ask_stream(question: str, history: list | None = None, filters: Any = None,
-               settings: Settings | None = None) -> Iterator[str | Answer]:
+               settings: Settings | None = None, scope: str = "auto") -> Iterator[str | Answer]:
     """Text deltas as the answer is written, then the final `Answer`."""
-    return _pipeline(settings).ask_stream(question, history, filters)
+    return _pipeline(settings).ask_stream(question, history, filters, scope)
