@@ -211,3 +211,10 @@ def test_the_collection_eval_scores_what_it_asks(settings):
     totals = score(records, [A(coverage=(Row("a", True), Row("b", False), Row("c", True)))], set())
     assert totals["coverage_recall"] == 0.5 and totals["coverage_precision"] == 0.5
     assert json.dumps(totals)
+
+
+def test_the_script_entry_point_takes_a_scope(settings):
+    from rag import ask
+
+    assert ask("Taiwan", settings=settings, scope="all").scope == "all"
+    assert ask("Which documents mention Taiwan?", settings=settings, scope="top").scope == "top"
