@@ -47,7 +47,7 @@ _PROGRESS_MIN_SENTENCES = 200
 # The bar waits this long for the loading to finish, so that it starts knowing its total (a
 # Gradio progress tracking the bar reads the total only once); a longer load starts it without.
 _PROGRESS_WAIT_S = 2.0
-_MAX_AUTO_WORKERS = 8  # each worker holds its own copy of the model (~150 MB)
+_MAX_AUTO_WORKERS = 8  # each worker holds its own copy of the model (~200-250 MB resident)
 
 
 def worker_count(settings: Settings) -> int:

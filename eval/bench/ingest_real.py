@@ -1,6 +1,6 @@
 """Ingest throughput on a real folder of documents nobody here wrote, against the model's own rate.
 
-    python -m eval.bench.ingest_real [FOLDER] [--limit N] [--workers N]
+    python -m eval.bench.ingest_real [FOLDER] [--limit N] [--suffix .html] [--workers N]
 
 Ingests FOLDER (default: the Python HTML docs, /usr/share/doc/python3.11/html, from Debian's
 python3.11-doc) into a temporary index and prints documents, chunks, distinct sentences, wall
@@ -10,9 +10,12 @@ vectors), with its default threads and batch size; the ratio of the two; the CPU
 kept busy on average (CPU time of this process and its worker processes / wall time); and the
 load average before and after (the machine may be shared: read the figures with it).
 
---limit N ingests an evenly spaced sample of N files (copied, with their folders, to a temporary
-folder), so a quick run sees the same mix of pages as the full one. --workers sets
-ingest_workers (1 = the serial path). The last line is the figures as JSON.
+--limit N ingests an evenly spaced sample of N files, so a quick run sees the same mix of pages
+as the full one. --suffix takes only files ending so (repeatable). By default that is every
+supported file, except in a Sphinx HTML build such as the Python docs (530 pages), which also
+ships each page's reST source in _sources/*.txt: there only the .html pages are taken. A
+selection is copied, with its folders, to a temporary folder. --workers sets ingest_workers
+(1 = the serial path). The last line is the figures as JSON.
 """
 
 from __future__ import annotations
@@ -42,13 +45,17 @@ def _cpu_seconds() -> float:
     return total
 
 
-def _sample(folder: Path, limit: int | None, into: Path) -> Path:
-    """`folder` itself, or a copy of `limit` of its files spread evenly over the sorted list."""
+def _sample(folder: Path, limit: int | None, suffixes: list[str], into: Path) -> Path:
+    """`folder` itself, or a copy of the files ending in `suffixes`, `limit` of them spread
+    evenly over the sorted list."""
     from ingest.load import scan
 
-    files = [path for _, path in scan([folder])[0]]
+    every = [path for _, path in scan([folder])[0]]
+    files = [path for path in every if not suffixes or path.name.lower().endswith(tuple(suffixes))]
     if not limit or limit >= len(files):
-        return folder
+        if len(files) == len(every):
+            return folder
+        limit = len(files)
     step = len(files) / limit
     target = into / "documents"
     for path in (files[int(i * step)] for i in range(limit)):
@@ -74,13 +81,13 @@ def _distinct_sentences(folder: Path, settings) -> list[str]:
     return sentences
 
 
-def run(folder: Path, limit: int | None, workers: int) -> dict[str, Any]:
+def run(folder: Path, limit: int | None, suffixes: list[str], workers: int) -> dict[str, Any]:
     from ingest.index import ingest
     from ingest.pipeline import worker_count
 
     with tempfile.TemporaryDirectory(prefix="briefing-ingest-real-") as tmp:
         tmp_path = Path(tmp)
-        documents = _sample(folder, limit, tmp_path)
+        documents = _sample(folder, limit, suffixes, tmp_path)
         settings = bench_settings(tmp_path / "index", ingest_workers=workers)
         load_before = [round(x, 2) for x in os.getloadavg()]
         log(f"ingesting {documents} with {worker_count(settings)} worker(s); load average {load_before}")
@@ -107,6 +114,7 @@ def run(folder: Path, limit: int | None, workers: int) -> dict[str, Any]:
     return {
         "folder": str(folder),
         "limit": limit,
+        "suffixes": suffixes,
         "ingest_workers": worker_count(settings),
         "documents": len(report.added),
         "failed": len(report.failed),
@@ -130,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench.ingest_real", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, help=f"documents to ingest (default {DEFAULT_FOLDER})")
     parser.add_argument("--limit", type=int, help="ingest an evenly spaced sample of this many files")
+    parser.add_argument("--suffix", action="append", default=None,
+                        help="only files ending so, e.g. .html (repeatable; default: .html for a Sphinx build)")
     parser.add_argument("--workers", type=int, default=0, help="ingest_workers (0 = one per core, 1 = serial)")
     args = parser.parse_args(argv)
     folder = args.folder or DEFAULT_FOLDER
@@ -138,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{DEFAULT_FOLDER} is not here (Debian: apt-get install python3.11-doc); pass a folder of documents")
         print(f"ingest_real: {folder} is not a folder: {hint}", file=sys.stderr)
         return 2
-    result = run(folder, args.limit, args.workers)
+    # A Sphinx HTML build (the Python docs are one) also ships each page's reST source in _sources/.
+    sphinx = (folder / "_sources").is_dir()
+    suffixes = [s.lower() for s in args.suffix] if args.suffix else ([".html"] if sphinx else [])
+    result = run(folder, args.limit, suffixes, args.workers)
     for key, value in result.items():
         print(f"{key:28s} {value}")
     print(json.dumps(result))
