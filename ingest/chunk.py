@@ -37,6 +37,10 @@ def page_of(offset: int, page_starts: tuple[int, ...]) -> int | None:
     return max(1, bisect.bisect_right(page_starts, offset))
 
 
+# A run of headings longer than this many chunks' worth of words is cut like text.
+_HEADING_RUN_CHUNKS = 4
+
+
 def chunk_document(doc: LoadedDocument, target_words: int = 180, overlap: int = 1) -> list[Chunk]:
     """Groups of whole sentences of about `target_words` words, consecutive groups sharing
     `overlap` sentences. A heading never ends a chunk: it travels with the text it introduces.
@@ -49,15 +53,21 @@ def chunk_document(doc: LoadedDocument, target_words: int = 180, overlap: int = 
     ]
     groups: list[list[Unit]] = []
     current: list[Unit] = []
+    words = 0  # in `current`, kept as it grows: an index page has thousands of short lines
     fresh = 0  # units in `current` that are not carried over from the previous chunk
     for unit in all_units:
         new_page = bool(current) and page_of(unit.start, doc.page_starts) != page_of(current[0].start, doc.page_starts)
-        words = sum(u.words for u in current)
-        if fresh and (words + unit.words > target_words or new_page) and not current[-1].is_heading:
+        full = words + unit.words > target_words
+        # A heading travels with its text, but a run of headings (a table of contents, an
+        # index page) is cut once it is several chunks long.
+        keeps_heading = current and current[-1].is_heading and words <= _HEADING_RUN_CHUNKS * target_words
+        if fresh and (full or new_page) and not keeps_heading:
             groups.append(current)
             current = [] if new_page or not overlap else [u for u in current[-overlap:] if not u.is_heading]
+            words = sum(u.words for u in current)
             fresh = 0
         current.append(unit)
+        words += unit.words
         fresh += 1
     if fresh:
         groups.append(current)

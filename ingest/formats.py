@@ -190,6 +190,8 @@ _BLOCKS = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5
            "dl", "dt", "dd", "blockquote", "table", "thead", "tbody", "tr", "td", "th", "caption", "figure",
            "figcaption", "address", "header", "footer", "details", "summary", "body", "hr", "center"}
 _BLOCK_LIST = sorted(_BLOCKS)
+_DROP_SET = frozenset(_DROP_TAGS)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none")
 _LATIN1_ALIASES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii"}
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""",
                        re.I)
@@ -267,7 +269,7 @@ def _is_noise(tag, total: int) -> bool:
     if tag.name in ("html", "body", "article", "main"):
         return False
     role = (tag.get("role") or "").lower()
-    marks = " ".join(tag.get("class") or []) + " " + (tag.get("id") or "")
+    marks = (tag.get("class") or "") + " " + (tag.get("id") or "")  # class as written (see read_html)
     if not (role in _NOISE_ROLES or _NOISE.search(marks)):
         return False
     # Widgets are never the bulk of a page: a match on a wrapper around the content is a false alarm.
@@ -315,21 +317,30 @@ def _html_lines(root, dropped: set[int]) -> list[str]:
     return lines
 
 
+def _dropped(soup) -> set[int]:
+    """ids of the tags whose text is not content: furniture tags, hidden ones, the site header,
+    widgets. One walk over the tree (a page of the Python docs has 60k tags)."""
+    total = _text_len(soup.body or soup)
+    dropped: set[int] = set()
+    for tag in soup.find_all(True):
+        if (tag.name in _DROP_SET or tag.has_attr("hidden") or tag.get("aria-hidden") == "true"
+                or _HIDDEN_STYLE.search(tag.get("style") or "")
+                # A header inside the article carries its title and by-line; only the site header is noise.
+                or ((tag.name == "header" or tag.get("role") == "banner") and not tag.find_parent(("article", "main")))
+                or _is_noise(tag, total)):
+            dropped.add(id(tag))
+    return dropped
+
+
 def read_html(path: Path) -> Extracted:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_decode_html(path.read_bytes()), "html.parser")
+    # lxml's parser (python-docx needs lxml anyway) is faster than html.parser, and class
+    # attributes kept as one string save splitting every tag's (the noise test reads them whole).
+    soup = BeautifulSoup(_decode_html(path.read_bytes()), "lxml", multi_valued_attributes=None)
     props = _html_properties(soup)
-
     # Noise is marked, not decompose()d: each removal scans its siblings, quadratic on big pages.
-    dropped = {id(t) for t in soup.find_all(_DROP_TAGS)}
-    dropped.update(id(t) for t in soup.find_all(lambda t: t.has_attr("hidden") or t.get("aria-hidden") == "true"
-                                                 or re.search(r"display\s*:\s*none", t.get("style") or "")))
-    # A header inside the article carries its title and by-line; only the site header is noise.
-    dropped.update(id(t) for t in soup.find_all(lambda t: t.name == "header" or t.get("role") == "banner")
-                   if not t.find_parent(("article", "main")))
-    total = _text_len(soup.body or soup)
-    dropped.update(id(t) for t in soup.find_all(lambda t: _is_noise(t, total)))
+    dropped = _dropped(soup)
 
     def live(tag) -> bool:
         return not any(id(t) in dropped for t in (tag, *tag.parents))

@@ -54,12 +54,15 @@ def ingest(
     store: Store | None = None,
     progress: bool | None = None,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+    pipeline: Callable[..., EmbedPipeline] = EmbedPipeline,
 ) -> IngestReport:
     """Index new and changed files under `paths`, drop documents whose files are gone from a
     given folder, leave unchanged files alone (without loading the embedding model).
 
     Every file that cannot be indexed is reported in `failed` with its reason, and the rest is
     indexed. A document left half-written by an interrupted run is re-indexed (see ingest.store).
+    `pipeline(settings, store, report, progress, log)` embeds and writes what is loaded; tests
+    pass an `EmbedPipeline` with smaller batches or their own worker pool.
     """
     started = time.perf_counter()
     store = store or Store(settings)
@@ -69,7 +72,7 @@ def ingest(
     # part of what this one compares against (ingest.lock).
     # Each loaded document goes straight to the pipeline, which embeds it in worker processes
     # while this loop parses the next files (ingest.pipeline).
-    with writer_lock(store, settings, log=log), EmbedPipeline(settings, store, report, progress, log) as pipeline:
+    with writer_lock(store, settings, log=log), pipeline(settings, store, report, progress, log) as embedding:
         known = {r.source: (r, pending) for r, pending in store.records_with_state()}
         seen: set[str] = set()
         files, problems = scan(paths)
@@ -99,8 +102,8 @@ def ingest(
             if not chunks:
                 report.failed.append(LoadFailure(source, "no indexable text after removing page furniture"))
                 continue
-            pipeline.add(doc, chunks, record)
-        pipeline.finish()
+            embedding.add(doc, chunks, record)
+        embedding.finish()
 
         folders = {str(Path(p).resolve()) for p in paths if Path(p).is_dir()}
         for source, (record, _) in known.items():

@@ -2,17 +2,17 @@
 
 `ingest()` hands each loaded, chunked document to `EmbedPipeline.add` and goes on reading the
 next file. Embedding runs in worker processes (ingest.embed_worker, one single-threaded process
-per core) on slices of about `_TASK_SENTENCES` sentences, submitted as soon as that many are
+per core) on slices of about `Batching.task_sentences` sentences, submitted as soon as that many are
 loaded; this process meanwhile parses the next files and writes finished groups to Chroma. Before
 this, parsing, embedding and the Chroma writes ran one after the other, and only numpy's
 threaded matrix products used the second core.
 
 Groups, and so the crash-safe commits, are exactly those of the serial path: documents are
-committed together once about `_GROUP_SENTENCES` sentences are embedded, through
+committed together once about `Batching.group_sentences` sentences are embedded, through
 `Store.write_documents`, in the order they were loaded. Only where the vectors are computed
 differs (to float32 rounding, ~1e-7: the same model, other batches).
 
-Small jobs (under `PARALLEL_MIN_SENTENCES` distinct sentences) and `ingest_workers=1` embed in
+Small jobs (under `Batching.parallel_min_sentences` distinct sentences) and `ingest_workers=1` embed in
 this process instead, as before: a worker takes ~1-2 s to start and load the model.
 """
 
@@ -34,20 +34,27 @@ from ingest.load import LoadedDocument
 from ingest.store import DocumentRecord, PendingWrite, Rows, Store
 from rag.base.settings import Settings
 
-# Documents are embedded and committed in groups of about this many sentences, so a long run
-# makes steady, durable progress and a crash loses at most one group.
-_GROUP_SENTENCES = 2048
-# Sentences per worker task: small enough that both workers share even the last group and the
-# progress bar moves every second or two, large enough that sending texts and vectors is noise.
-_TASK_SENTENCES = 256
-# Below this many distinct sentences a job embeds in this process (a few seconds of work).
-PARALLEL_MIN_SENTENCES = 1000
 # Shown when a terminal is attached and the job has more distinct sentences than this.
 _PROGRESS_MIN_SENTENCES = 200
 # The bar waits this long for the loading to finish, so that it starts knowing its total (a
 # Gradio progress tracking the bar reads the total only once); a longer load starts it without.
 _PROGRESS_WAIT_S = 2.0
 _MAX_AUTO_WORKERS = 8  # each worker holds its own copy of the model (~200-250 MB resident)
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How work is cut up. The defaults suit real folders; tests pass smaller values so that the
+    five bundled briefs span several groups and slices."""
+
+    # Documents are embedded and committed in groups of about this many sentences, so a long run
+    # makes steady, durable progress and a crash loses at most one group.
+    group_sentences: int = 2048
+    # Sentences per worker task: small enough that both workers share even the last group and the
+    # progress bar moves every second or two, large enough that sending texts and vectors is noise.
+    task_sentences: int = 256
+    # Below this many distinct sentences a job embeds in this process (a few seconds of work).
+    parallel_min_sentences: int = 1000
 
 
 def worker_count(settings: Settings) -> int:
@@ -75,8 +82,14 @@ class EmbedPipeline:
     was committed stays committed, as with a crash)."""
 
     def __init__(self, settings: Settings, store: Store, report, progress: bool | None,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], *, batching: Batching = Batching(),
+                 pool: Callable[[int, str, int], WorkerPool] = WorkerPool,
+                 embed_inline: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        """`pool(workers, model, batch_size)` starts the worker processes; `embed_inline(texts)`
+        embeds in this process (default: the settings' model, loaded on first use)."""
         self.settings, self.store, self.report, self.log = settings, store, report, log
+        self._batching, self._make_pool = batching, pool
+        self._embed_inline = embed_inline or self._embed_here
         self._progress = progress
         self._workers = worker_count(settings)
         self._mode: str | None = None  # "pool" or "inline", decided once the job's size shows
@@ -112,12 +125,12 @@ class EmbedPipeline:
             self._first_added = time.perf_counter()
         self._docs_added += 1
         self._chunks_added += len(chunks)
-        if self._mode is None and (self._workers == 1 or self._sentences >= PARALLEL_MIN_SENTENCES):
+        if self._mode is None and (self._workers == 1 or self._sentences >= self._batching.parallel_min_sentences):
             self._start("inline" if self._workers == 1 else "pool")
         self._show_progress(loaded=False)
         if self._mode is not None:
             self._dispatch(group, final=False)
-        if group.units >= _GROUP_SENTENCES:
+        if group.units >= self._batching.group_sentences:
             self._close_open_group()
         self._drain(block=False)
 
@@ -139,7 +152,7 @@ class EmbedPipeline:
     def _start(self, mode: str) -> None:
         self._mode = mode
         if mode == "pool":
-            self._pool = WorkerPool(self._workers, self.settings.embed_model, self.settings.embed_batch_size)
+            self._pool = self._make_pool(self._workers, self.settings.embed_model, self.settings.embed_batch_size)
         for group in self._queue:  # groups closed before the mode was known (none, at present)
             self._dispatch(group, final=True)
 
@@ -151,9 +164,10 @@ class EmbedPipeline:
 
     def _dispatch(self, group: _Group, final: bool) -> None:
         """Submit the group's loaded sentences in slices (the remainder too, when `final`)."""
-        while len(group.texts) - group.submitted >= (1 if final else _TASK_SENTENCES):
+        step = self._batching.task_sentences
+        while len(group.texts) - group.submitted >= (1 if final else step):
             a = group.submitted
-            b = min(len(group.texts), a + _TASK_SENTENCES)
+            b = min(len(group.texts), a + step)
             group.tasks.append((a, b, self._submit(group.texts[a:b])))
             group.submitted = b
 
@@ -161,7 +175,7 @@ class EmbedPipeline:
         if self._mode == "pool":
             return self._pool.submit(texts)
         future: Future = Future()
-        future.set_result(self._embed_here(texts))
+        future.set_result(self._embed_inline(texts))
         return future
 
     def _embed_here(self, texts: list[str]) -> np.ndarray:
@@ -181,7 +195,7 @@ class EmbedPipeline:
                     self.log(f"warning: an embedding worker process died ({exc}); embedding in this process instead")
                     self._stop_pool(abort=True)
                     self._mode = "inline"
-                parts.append(self._embed_here(group.texts[a:b]))
+                parts.append(self._embed_inline(group.texts[a:b]))
         if not parts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(parts)

@@ -1,7 +1,8 @@
 """Ingest's parallel path (ingest.pipeline, ingest.embed_worker) builds the serial path's index.
 
 The bundled corpus is small enough for the serial path, so these tests force the workers on it
-(PARALLEL_MIN_SENTENCES = 0) and shrink groups and slices so a run has several of each, with
+(`Batching(parallel_min_sentences=0)`, given to `ingest()` through its `pipeline` argument) and
+shrink groups and slices so a run has several of each, with
 documents split across slices that finish in any order. Also: bad files are still reported, an
 exception or a kill -9 mid-run leaves an index the next run completes, a worker that dies is
 replaced by embedding in the ingesting process, and no worker outlives its ingest.
@@ -18,12 +19,14 @@ import sys
 import time
 from pathlib import Path
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-import ingest.embed_worker as embed_worker
-import ingest.pipeline as pipeline
+from ingest.embed_worker import WorkerPool
 from ingest.index import ingest
+from ingest.pipeline import Batching, EmbedPipeline, worker_count
 from ingest.store import Store
 from rag.base.errors import ConfigError
 from rag.base.settings import Settings
@@ -56,26 +59,34 @@ def assert_same_index(got: dict, want: dict) -> None:
         np.testing.assert_allclose(got[kind][1], want[kind][1], atol=1e-5)
 
 
+# The corpus's ~330 sentences: several groups, and documents that span several slices.
+SMALL = Batching(group_sentences=120, task_sentences=16, parallel_min_sentences=0)
+
+
+class SpiedPool(WorkerPool):
+    def __init__(self, spy: "PoolSpy", *args) -> None:
+        super().__init__(*args)
+        self.spy = spy
+
+    def submit(self, texts):
+        self.spy.submits += 1
+        self.spy.on_submit(self)
+        return super().submit(texts)
+
+
 class PoolSpy:
-    """Records every WorkerPool started (to check that it ran, and that its workers ended)."""
+    """The pipeline's worker-pool factory: records every pool started (to check that it ran, and
+    that its workers ended). `pipeline` is what the tests give `ingest()`."""
 
-    def __init__(self, monkeypatch):
-        self.pools: list[embed_worker.WorkerPool] = []
+    def __init__(self, embed_inline=None) -> None:
+        self.pools: list[SpiedPool] = []
         self.submits = 0
-        real_init, real_submit = embed_worker.WorkerPool.__init__, embed_worker.WorkerPool.submit
-        spy = self
+        self.pipeline = partial(EmbedPipeline, batching=SMALL, pool=self, embed_inline=embed_inline)
 
-        def init(pool, *args, **kwargs):
-            real_init(pool, *args, **kwargs)
-            spy.pools.append(pool)
-
-        def submit(pool, texts):
-            spy.submits += 1
-            spy.on_submit(pool)
-            return real_submit(pool, texts)
-
-        monkeypatch.setattr(embed_worker.WorkerPool, "__init__", init)
-        monkeypatch.setattr(embed_worker.WorkerPool, "submit", submit)
+    def __call__(self, *args) -> SpiedPool:
+        pool = SpiedPool(self, *args)
+        self.pools.append(pool)
+        return pool
 
     def on_submit(self, pool) -> None:
         pass
@@ -85,22 +96,18 @@ class PoolSpy:
 
 
 @pytest.fixture
-def parallel(monkeypatch):
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SENTENCES", 0)
-    monkeypatch.setattr(pipeline, "_GROUP_SENTENCES", 120)  # the corpus's ~330 sentences: several groups
-    monkeypatch.setattr(pipeline, "_TASK_SENTENCES", 16)  # documents span several slices
-    return PoolSpy(monkeypatch)
+def parallel():
+    return PoolSpy()
 
 
 @pytest.fixture
-def force_parallel(parallel, monkeypatch):
+def force_parallel():
     """The parallel path, and nothing embedded in the ingesting process."""
 
-    def forbidden(self, texts):
+    def forbidden(texts):
         raise AssertionError("the parallel path embedded in the ingesting process")
 
-    monkeypatch.setattr(pipeline.EmbedPipeline, "_embed_here", forbidden)
-    return parallel
+    return PoolSpy(embed_inline=forbidden)
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +120,7 @@ def reference(tmp_path_factory, corpus_copy):
 
 
 def test_parallel_path_builds_the_serial_index(tmp_path, corpus_copy, reference, force_parallel):
-    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=False)
+    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=False, pipeline=force_parallel.pipeline)
     assert report.ok, report.summary()
     assert force_parallel.pools and force_parallel.submits > 10  # it did run on the workers
     assert sorted(report.added) == sorted(reference["report"].added)
@@ -127,7 +134,7 @@ def test_a_failing_document_is_reported_and_the_rest_indexed(tmp_path, corpus_co
     shutil.copytree(corpus_copy, folder)
     (folder / "junk.txt").write_bytes(bytes(range(256)) * 50)
     (folder / "empty.txt").write_bytes(b"")
-    report = ingest([folder], _settings(tmp_path / "index", 2), progress=False)
+    report = ingest([folder], _settings(tmp_path / "index", 2), progress=False, pipeline=force_parallel.pipeline)
     failed = {f.source: f.reason for f in report.failed}
     assert set(failed) == {"junk.txt", "empty.txt"}, report.summary()
     assert "binary" in failed["junk.txt"] and "empty" in failed["empty.txt"]
@@ -135,27 +142,29 @@ def test_a_failing_document_is_reported_and_the_rest_indexed(tmp_path, corpus_co
     assert_same_index(snapshot(tmp_path / "index"), reference["snapshot"])
 
 
+class InterruptedStore(Store):
+    """Raises KeyboardInterrupt at its second commit, as Ctrl-C would between two groups."""
+
+    calls = 0
+
+    def write_documents(self, items):
+        self.calls += 1
+        if self.calls == 2:
+            raise KeyboardInterrupt
+        return super().write_documents(items)
+
+
 def test_an_exception_mid_run_stops_the_workers_and_the_next_run_completes(tmp_path, corpus_copy, reference,
-                                                                           force_parallel, monkeypatch):
-    real_write = Store.write_documents
-    calls = []
-
-    def failing_write(self, items):
-        calls.append(len(items))
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # as Ctrl-C would, between two groups' commits
-        return real_write(self, items)
-
-    monkeypatch.setattr(Store, "write_documents", failing_write)
+                                                                           force_parallel):
     settings = _settings(tmp_path / "index", 2)
     with pytest.raises(KeyboardInterrupt):
-        ingest([corpus_copy], settings, progress=False)
+        ingest([corpus_copy], settings, store=InterruptedStore(settings), progress=False,
+               pipeline=force_parallel.pipeline)
     assert force_parallel.all_ended()  # killed, not left to finish the queued slices
     committed = Store(settings).document_records()
     assert 0 < len(committed) < 5  # the first group is committed, the rest is not
 
-    monkeypatch.setattr(Store, "write_documents", real_write)
-    report = ingest([corpus_copy], settings, progress=False)
+    report = ingest([corpus_copy], settings, progress=False, pipeline=force_parallel.pipeline)
     assert report.ok and len(report.added) == 5 - len(committed), report.summary()
     assert_same_index(snapshot(tmp_path / "index"), reference["snapshot"])
     assert force_parallel.all_ended()
@@ -163,21 +172,18 @@ def test_an_exception_mid_run_stops_the_workers_and_the_next_run_completes(tmp_p
 
 RUNNER = """
 import os, signal, sys
+from functools import partial
 from pathlib import Path
-import ingest.embed_worker as embed_worker
-import ingest.pipeline as pipeline
+from ingest.embed_worker import WorkerPool
 from ingest.index import ingest
+from ingest.pipeline import Batching, EmbedPipeline
 from ingest.store import Store
 from rag.base.settings import Settings
 
-pipeline.PARALLEL_MIN_SENTENCES, pipeline._GROUP_SENTENCES, pipeline._TASK_SENTENCES = 0, 120, 16
-real_init = embed_worker.WorkerPool.__init__
-
-def init(pool, *args, **kwargs):
-    real_init(pool, *args, **kwargs)
-    print("workers", *[p.pid for p in pool._procs], flush=True)
-
-embed_worker.WorkerPool.__init__ = init
+def pool(*args):
+    started = WorkerPool(*args)
+    print("workers", *[p.pid for p in started._procs], flush=True)
+    return started
 
 class CrashingStore(Store):
     def _wrote(self):
@@ -187,7 +193,9 @@ class CrashingStore(Store):
 
 settings = Settings(data_dir=sys.argv[1], answer_mode="extractive", openai_api_key="", openai_base_url="",
                     ingest_workers=2)
-ingest([Path(sys.argv[2])], settings, store=CrashingStore(settings), progress=False)
+small = Batching(group_sentences=120, task_sentences=16, parallel_min_sentences=0)
+ingest([Path(sys.argv[2])], settings, store=CrashingStore(settings), progress=False,
+       pipeline=partial(EmbedPipeline, batching=small, pool=pool))
 """
 
 
@@ -226,7 +234,8 @@ def test_a_dead_worker_is_replaced_by_embedding_here(tmp_path, corpus_copy, refe
 
     parallel.on_submit = kill_workers
     messages: list[str] = []
-    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=False, log=messages.append)
+    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=False, log=messages.append,
+                    pipeline=parallel.pipeline)
     assert report.ok and len(report.added) == 5, report.summary()
     assert any("worker process died" in m for m in messages), messages
     assert_same_index(snapshot(tmp_path / "index"), reference["snapshot"])
@@ -235,26 +244,26 @@ def test_a_dead_worker_is_replaced_by_embedding_here(tmp_path, corpus_copy, refe
 def test_a_model_that_cannot_load_raises_its_config_error(tmp_path, corpus_copy, force_parallel):
     settings = _settings(tmp_path / "index", 2, embed_model=str(tmp_path / "no-model-here"))
     with pytest.raises(ConfigError, match="missing"):
-        ingest([corpus_copy], settings, progress=False)
+        ingest([corpus_copy], settings, progress=False, pipeline=force_parallel.pipeline)
     assert force_parallel.all_ended()
 
 
-def test_small_jobs_and_one_worker_stay_serial(tmp_path, corpus_copy, reference, monkeypatch):
+def test_small_jobs_and_one_worker_stay_serial(tmp_path, corpus_copy, reference):
     def forbidden(*args, **kwargs):
         raise AssertionError("a worker pool was started")
 
-    monkeypatch.setattr(pipeline, "WorkerPool", forbidden)
-    assert pipeline.worker_count(_settings(tmp_path, 0)) >= 1
-    report = ingest([corpus_copy], _settings(tmp_path / "small", 0), progress=False)  # ~330 sentences
+    assert worker_count(_settings(tmp_path, 0)) >= 1
+    report = ingest([corpus_copy], _settings(tmp_path / "small", 0), progress=False,  # ~330 sentences
+                    pipeline=partial(EmbedPipeline, pool=forbidden))
     assert report.ok and len(report.added) == 5
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SENTENCES", 0)
-    report = ingest([corpus_copy], _settings(tmp_path / "one", 1), progress=False)
+    report = ingest([corpus_copy], _settings(tmp_path / "one", 1), progress=False,
+                    pipeline=partial(EmbedPipeline, batching=SMALL, pool=forbidden))
     assert report.ok and len(report.added) == 5
     assert_same_index(snapshot(tmp_path / "one"), reference["snapshot"])
 
 
 def test_progress_shows_chunks_and_documents_per_second(tmp_path, corpus_copy, force_parallel, capsys):
-    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=True)
+    report = ingest([corpus_copy], _settings(tmp_path / "index", 2), progress=True, pipeline=force_parallel.pipeline)
     assert report.ok
     err = capsys.readouterr().err
     assert "chunk/s" in err and "docs/s" in err and f"{report.chunks_written}/{report.chunks_written}" in err

@@ -12,6 +12,7 @@ import io
 import os
 import random
 import shutil
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 
 from ingest.index import ingest
 from ingest.load import LoadError, decode_text, doc_id_for, scan
+from ingest.pipeline import EmbedPipeline
 from ingest.store import Store
 from rag.base.settings import Settings
 
@@ -245,19 +247,19 @@ def _chunk_ids(store: Store) -> dict[str, set[str]]:
     return out
 
 
-def test_unchanged_corpus_is_zero_writes_without_the_model(indexed, monkeypatch):
+def _forbidden(*args, **kwargs):
+    raise AssertionError("nothing changed, yet something tried to embed or write")
+
+
+class ReadOnlyStore(Store):
+    write_documents = delete_document = update_root = _forbidden
+
+
+def test_unchanged_corpus_is_zero_writes_without_the_model(indexed):
     folder, settings = indexed
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("nothing changed, yet something tried to embed or write")
-
-    import ingest.embed as embed_module
-
-    monkeypatch.setattr(embed_module, "load_embedder", forbidden)
-    for name in ("write_documents", "delete_document", "update_root"):
-        monkeypatch.setattr(Store, name, forbidden)
-    store = Store(settings)
-    report = ingest([folder], settings, store=store, progress=False)
+    store = ReadOnlyStore(settings)
+    report = ingest([folder], settings, store=store, progress=False,
+                    pipeline=partial(EmbedPipeline, pool=_forbidden, embed_inline=_forbidden))
     assert report.ok and report.chunks_written == 0 and store.writes == 0
     assert sorted(report.unchanged) == sorted(["fisheries.md", "latin1.txt", "ports.txt", "utf16.txt"])
 
@@ -337,3 +339,30 @@ def test_same_relative_path_in_two_folders_is_reported(tmp_path):
     assert report.added == ["note.txt"]
     assert [f.source for f in report.failed] == [str(two / "note.txt")]
     assert "only the first is indexed" in report.failed[0].reason
+
+
+def test_a_run_of_headings_is_cut_into_chunks(tmp_path):
+    """An index page is thousands of short heading-like lines: they travel together only up to a
+    few chunks' worth (before, the whole page was one 18,000-word chunk, built in quadratic time)."""
+    from ingest.chunk import chunk_document
+    from ingest.load import load_document
+
+    page = tmp_path / "index.txt"
+    page.write_text("Index\n\n" + "\n\n".join(f"Entry number {i} of the index" for i in range(3000))
+                    + "\n\nThe end of the index is a full sentence here.\n", encoding="utf-8")
+    doc = load_document(tmp_path, page)
+    chunks = chunk_document(doc, target_words=180, overlap=1)
+    assert all(u.is_heading for c in chunks[:-1] for u in c.units)  # the lines are headings
+    assert len(chunks) >= 20 and max(len(c.text.split()) for c in chunks) <= 4 * 180 + 10
+    assert chunks[-1].text.endswith("full sentence here.")
+
+
+def test_the_sentence_graph_is_built_sparse(tmp_path):
+    """Questions search the read cache, never Chroma's graphs: the sentences' graph, the costly
+    one at ingest, is built with few neighbours; the chunks' keeps Chroma's defaults."""
+    store = Store(Settings(data_dir=tmp_path, answer_mode="extractive", openai_api_key="", openai_base_url=""))
+    sentences = store.sentences.configuration["hnsw"]
+    chunks = store.chunks.configuration["hnsw"]
+    assert (sentences["ef_construction"], sentences["max_neighbors"]) == (8, 4)
+    assert (chunks["ef_construction"], chunks["max_neighbors"]) == (100, 16)
+    assert sentences["space"] == chunks["space"] == "cosine"
