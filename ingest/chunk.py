@@ -43,7 +43,8 @@ _HEADING_RUN_CHUNKS = 4
 
 def chunk_document(doc: LoadedDocument, target_words: int = 180, overlap: int = 1) -> list[Chunk]:
     """Groups of whole sentences of about `target_words` words, consecutive groups sharing
-    `overlap` sentences. A heading never ends a chunk: it travels with the text it introduces.
+    `overlap` sentences. A heading does not end a chunk: it travels with the text it introduces
+    (only a run of headings several chunks long, such as an index page, is cut).
     A new page starts a new chunk, so every chunk has one page number to cite.
     """
     all_units = [

@@ -17,9 +17,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
