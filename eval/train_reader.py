@@ -1,7 +1,7 @@
 """Fine-tune the answer reader (rag/reader.py): a cross-encoder from the bundled MiniLM that reads
 a question with one evidence window and says whether the window answers it.
 
-    python -m eval.train_reader [--sets squad-tune hotpot-tune] [--epochs 3]
+    python -m eval.train_reader [--sets squad-tune hotpot-tune] [--epochs 2]
 
 Needs the test extras (torch CPU, transformers); the product never does: rag/reader.py runs
 the result in numpy. Data: the *tune* parts of the outside sets only (never a holdout part,
@@ -9,9 +9,17 @@ never the bundled gold). For every question, the pipeline's own evidence gives t
 (a sentence with its neighbours, rag.answerability.window_text) of the best three sentences; a
 window is a positive when the question is answerable and the window holds a gold answer
 string, and a negative otherwise (every window of an unanswerable or broken-chain question).
-Only the top `TRAINED_LAYERS` encoder layers, the pooler and the head are trained; the file
-written (rag/models/reader.npz, float16) holds just those, the rest comes from the model
-package. Deterministic given the data (fixed seed, one thread order).
+Each answerable question is also asked in up to two altered forms (eval/perturb.py: a name or
+number swapped, a negation, an antonym, a word from elsewhere) against the window that answers
+the original, as negatives: the reader must learn that the question and the window agree, not
+which topics were asked about.
+
+The tune parts are split: the training part (`is_calibration` false) trains the weights, the
+calibration part (one SQuAD article, the last questions of HotpotQA tune) picks the threshold,
+so the threshold is set on questions the weights never saw, as the holdout and the user's own
+questions are. Only the top `TRAINED_LAYERS` encoder layers, the pooler and the head are
+trained; the file written (rag/models/reader.npz, float16) holds just those, the rest comes
+from the model package. Deterministic given the data (fixed seed, one thread order).
 """
 
 from __future__ import annotations
@@ -31,25 +39,53 @@ from eval.metrics import normalize
 from eval.train_answerability import lowest_safe_threshold, open_set
 from rag.reader import MAX_TOKENS
 
-TRAINED_LAYERS = 3
+TRAINED_LAYERS = 2
+LEARNING_RATE = 1e-4  # the trained layers' (the head's is 10x)
+BATCH = 16
 
 
-def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str]]:
-    """(question, window text, label, question id) for the best windows of each question."""
+CALIBRATION_ARTICLE = "packet_switching"  # SQuAD tune article whose questions only calibrate
+CALIBRATION_SHARE = 0.3  # the last share of HotpotQA tune questions that only calibrate
+PERTURBED_PER_QUESTION = 2
+
+
+def is_calibration(record: dict, position: float) -> bool:
+    """Whether a tune record (at `position`, 0..1, in its set) only calibrates the threshold."""
+    if "squad" in record.get("tags", ()):
+        return CALIBRATION_ARTICLE in record["tags"]
+    return position >= 1 - CALIBRATION_SHARE
+
+
+def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str, bool]]:
+    """(question, window text, label, question id, calibration?) for the best windows of each
+    question, plus the perturbed negatives of the training part's answerable questions."""
+    import random as _random
+
+    from eval.perturb import perturbations, vocabulary
     from rag.answerability import best_windows
     from rag.evidence import gather
 
     briefing, local, records = open_set(settings, set_name)
-    pairs = []
-    for record in records:
+    pairs, answering = [], {}
+    for n, record in enumerate(records):
         if record.get("verdict"):
             continue  # a yes/no question's window holds no answer string to label it by
+        held = is_calibration(record, n / max(len(records), 1))
         retrieval = briefing.retriever.retrieve(record["question"], local.top_k, None)
         evidence = gather(retrieval, briefing.retriever.snapshot(), check=None)
-        aliases = [normalize(a) for facts in record["key_facts"] for a in facts]
+        aliases = [normalize(a) for facts in record.get("key_facts", []) for a in facts]
         for text in best_windows(evidence.sentences):
             label = int(record["answerable"] and any(a and a in normalize(text) for a in aliases))
-            pairs.append((record["question"], text, label, record["id"]))
+            pairs.append((record["question"], text, label, record["id"], held))
+            if label and not held:
+                answering.setdefault(record["id"], (record["question"], text))
+    # Replacement names and words come from the training part's own windows: never from a
+    # calibration or holdout document, and mostly on the topics the questions are about.
+    names, words = vocabulary(sorted({p[1] for p in pairs if not p[4]}))
+    rng = _random.Random(0)
+    for qid, (question, text) in answering.items():
+        for _, altered in perturbations(question, text, names, words, rng, PERTURBED_PER_QUESTION):
+            pairs.append((altered, text, 0, qid + "~", False))
     return pairs
 
 
@@ -62,6 +98,7 @@ def calibrate(settings, set_names: Sequence[str], max_wrong: float, out: Path, s
     """Pick the reader's threshold with the numpy reader the product runs: the highest at which
     at most `max_wrong` of each set's answerable questions score below it (their best window's
     probability), and write it with its provenance next to the weights."""
+    from rag.answerability import READ_WINDOWS
     from rag.reader import load_reader
 
     load_reader.cache_clear()
@@ -72,10 +109,11 @@ def calibrate(settings, set_names: Sequence[str], max_wrong: float, out: Path, s
         answerable.update({r["id"]: r["answerable"] for r in load_gold(built.gold)[0]})
     grouped: dict[str, tuple[str, list[str]]] = {}
     for line in pairs_cache(settings).read_text(encoding="utf-8").splitlines():
-        question, text, _, qid = json.loads(line)
-        if qid in answerable:
+        question, text, _, qid, held = json.loads(line)
+        if held and qid in answerable:
             grouped.setdefault(qid, (question, []))[1].append(text)
-    best = {qid: max(reader.scores(q, texts)) for qid, (q, texts) in grouped.items()}
+    # As ReaderCheck reads them: the windows of the best READ_WINDOWS sentences, best first.
+    best = {qid: max(reader.scores(q, texts[:READ_WINDOWS])) for qid, (q, texts) in grouped.items()}
     per_set = []
     for name in set_names:
         prefix = name.split("-")[0]  # question ids start with their dataset ("squad-", "hotpot-")
@@ -85,12 +123,41 @@ def calibrate(settings, set_names: Sequence[str], max_wrong: float, out: Path, s
     for name, scores, labels in per_set:
         print(f"{name}: rejects {(scores[~labels] < threshold).mean():.3f} of unanswerable, "
               f"{(scores[labels] < threshold).mean():.3f} of answerable", file=stdout)
-    about = {"about": "rag/reader.py; trained and calibrated by `python -m eval.train_reader` on "
-                      + ", ".join(set_names) + f"; threshold keeps wrong abstentions <= {max_wrong} per set",
+    about = {"about": "rag/reader.py; trained by `python -m eval.train_reader` on the training part of "
+                      + ", ".join(set_names) + " with perturbed negatives; threshold from their calibration part, "
+                      f"keeping wrong abstentions <= {max_wrong} per set",
              "threshold": round(threshold, 6)}
     out.with_suffix(".json").write_text(json.dumps(about, indent=1) + "\n", encoding="utf-8")
     print(f"threshold {threshold:.4f} -> {out.with_suffix('.json')}", file=stdout)
     return threshold
+
+
+def _top(model, hidden, mask):
+    """The trained top of the model on hidden states entering its first trained layer."""
+    bert = model.bert
+    extended, _ = bert._create_attention_masks(attention_mask=mask, encoder_attention_mask=None,
+                                               embedding_output=hidden, encoder_hidden_states=None, cache=None)
+    for layer in bert.encoder.layer[model.config.num_hidden_layers - TRAINED_LAYERS:]:
+        hidden = layer(hidden, attention_mask=extended)
+    return model.classifier(model.dropout(bert.pooler(hidden))).squeeze(-1)
+
+
+def _frozen_states(model, tokenizer, pairs, batch: int = 32) -> list:
+    """Each pair's hidden states after the frozen layers, computed once: they never change,
+    so the epochs run only the trained layers (half the model) forward and backward."""
+    import torch
+
+    first_trained = model.config.num_hidden_layers - TRAINED_LAYERS
+    states = []
+    with torch.no_grad():
+        for start in range(0, len(pairs), batch):
+            chunk = pairs[start:start + batch]
+            enc = tokenizer([b[0] for b in chunk], [b[1] for b in chunk], truncation="only_second",
+                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")
+            hidden = model.bert(**enc, output_hidden_states=True).hidden_states[first_trained]
+            for row, n in enumerate(enc["attention_mask"].sum(1).tolist()):
+                states.append(hidden[row, :n].clone())
+    return states
 
 
 def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys.stdout) -> None:
@@ -101,39 +168,53 @@ def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys
 
     random.seed(0)
     torch.manual_seed(0)
-    pairs = [p for name in set_names for p in collect_pairs(settings, name)]
+    collected = [p for name in set_names for p in collect_pairs(settings, name)]
     cache = pairs_cache(settings)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text("".join(json.dumps(p) + "\n" for p in pairs), encoding="utf-8")
-    print(f"{len(pairs)} pairs, {sum(p[2] for p in pairs)} positive (written to {cache})", file=stdout)
+    cache.write_text("".join(json.dumps(p) + "\n" for p in collected), encoding="utf-8")
+    pairs = [p for p in collected if not p[4]]
+    print(f"{len(collected)} pairs; training on {len(pairs)}, {sum(p[2] for p in pairs)} positive, "
+          f"{sum(p[3].endswith('~') for p in pairs)} perturbed (written to {cache})", file=stdout, flush=True)
     folder = str(_bundled_model_dir())
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, num_labels=1, attn_implementation="eager")
+    model.eval()
+    states = _frozen_states(model, tokenizer, pairs)
+    labels = torch.tensor([float(p[2]) for p in pairs])
     layers = model.config.num_hidden_layers
-    for name, param in model.named_parameters():
-        trained = name.startswith(("bert.pooler", "classifier")) or any(
-            name.startswith(f"bert.encoder.layer.{i}.") for i in range(layers - TRAINED_LAYERS, layers))
-        param.requires_grad = trained
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=4e-5, weight_decay=0.01)
-    positives = sum(p[2] for p in pairs)
-    pos_weight = torch.tensor((len(pairs) - positives) / max(positives, 1))
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    top = [p for i in range(layers - TRAINED_LAYERS, layers) for p in model.bert.encoder.layer[i].parameters()]
+    head = list(model.bert.pooler.parameters()) + list(model.classifier.parameters())
+    for param in model.parameters():
+        param.requires_grad = False
+    for param in top + head:
+        param.requires_grad = True
+    # The head starts from nothing and needs a larger step than the layers it sits on.
+    optimizer = torch.optim.AdamW([{"params": top, "lr": LEARNING_RATE}, {"params": head, "lr": 10 * LEARNING_RATE}],
+                                  weight_decay=0.01)
+    # Batches of similar length: far less padding than random batches of windows of 40-190 tokens.
+    by_length = sorted(range(len(pairs)), key=lambda i: len(states[i]))
+    batches = [by_length[i:i + BATCH] for i in range(0, len(by_length), BATCH)]
+    steps = epochs * len(batches)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / steps))
+    positives = float(labels.sum())
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(pairs) - positives) / max(positives, 1)))
     model.train()
     for epoch in range(epochs):
-        order = list(range(len(pairs)))
-        random.shuffle(order)
+        random.shuffle(batches)
         total = 0.0
-        for start in range(0, len(order), 16):
-            batch = [pairs[i] for i in order[start:start + 16]]
-            enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], truncation="only_second",
-                            max_length=MAX_TOKENS, padding=True, return_tensors="pt")
-            logits = model(**enc).logits.squeeze(-1)
-            loss = loss_fn(logits, torch.tensor([float(b[2]) for b in batch]))
+        for batch in batches:
+            hidden = torch.nn.utils.rnn.pad_sequence([states[i] for i in batch], batch_first=True)
+            mask = torch.zeros(hidden.shape[:2], dtype=torch.long)
+            for row, i in enumerate(batch):
+                mask[row, :len(states[i])] = 1
+            loss = loss_fn(_top(model, hidden, mask), labels[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            scheduler.step()
             total += float(loss.detach()) * len(batch)
         print(f"epoch {epoch + 1}: loss {total / len(pairs):.4f}", file=stdout, flush=True)
+    model.eval()
     export(model, out)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", file=stdout)
 
@@ -155,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", nargs="+", default=["squad-tune", "hotpot-tune"])
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--out", type=Path, default=READER_FILE)
     p.add_argument("--max-wrong", type=float, default=0.04, help="share of answerable questions the threshold may reject")
     p.add_argument("--calibrate-only", action="store_true", help="keep the weights, pick the threshold again")

@@ -67,5 +67,7 @@ def test_the_check_settings_name(settings):
     assert A.build_check("off") is None
     features = A.build_check("features")  # the shipped logistic regression
     assert isinstance(features, A.FeatureCheck) and 0 < features.model.threshold < 1
-    assert Briefing(settings).answer_check is None  # off by default (README: it does not carry over)
+    assert Briefing(settings).answer_check is None  # off by default (README: it refuses too many answerable ones)
+    shipped = Briefing(settings.model_copy(update={"answer_check": "reader"})).answer_check  # its shipped weights
+    assert isinstance(shipped, A.ReaderCheck) and 0 < shipped.threshold < 1 and shipped.windows == A.READ_WINDOWS
     assert isinstance(Briefing(settings.model_copy(update={"answer_check": "features"})).answer_check, A.FeatureCheck)
