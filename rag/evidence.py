@@ -119,7 +119,9 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
                                        float(sim), lexical, type_match, score, vector)
     sentences = sorted(seen.values(), key=lambda s: s.score, reverse=True)
     evidence = Evidence(profile, passages, sentences)
-    _decide(evidence, bm25, check)
+    # The learned check reads one window; an answer a second hop brought in rests on two
+    # passages (the bridge and the answer), which no single window shows together.
+    _decide(evidence, bm25, None if retrieval.hop_passages else check)
     return evidence
 
 

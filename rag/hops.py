@@ -217,4 +217,5 @@ def second_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None)
     kept = [p for score, p in ranked[:_KEPT] if score >= ranked[0][0] - _KEPT_WINDOW]
     merged = list(head) + kept + [p for p in passages[_BRIDGE_PASSAGES:] if p.chunk_id not in found]
     timings = dict(retrieval.timings, hop=time.perf_counter() - t0)
-    return replace(retrieval, passages=merged[:max(k, len(head) + len(kept))], timings=timings)
+    return replace(retrieval, passages=merged[:max(k, len(head) + len(kept))], timings=timings,
+                   hop_passages=tuple(p.chunk_id for p in kept))

@@ -70,6 +70,7 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
     named_docs: tuple[str, ...] = ()  # documents the question names ("according to the Asan brief")
     snapshot: "CorpusSnapshot | None" = None  # the index version these passages come from
+    hop_passages: tuple[str, ...] = ()  # chunk ids a second hop (rag.hops) added for a bridge entity
 
 
 def _record(doc: dict[str, Any]) -> DocumentRecord:

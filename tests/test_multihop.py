@@ -67,6 +67,32 @@ def test_second_hop_brings_the_passage_about_the_bridge_entity(hop_briefing):
     assert merged_sources[:2] == sources  # first-hop passages keep their place
     assert "marta-quillon.txt" in merged_sources
     assert "hop" in merged.timings
+    assert [p.source for p in merged.passages if p.chunk_id in merged.hop_passages] == ["marta-quillon.txt"]
+
+
+class _Rejects:
+    """A learned answerability check that says no to everything, counting its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def verdict(self, profile, sentences, bm25):
+        from rag.answerability import Verdict
+
+        self.calls += 1
+        return Verdict(0.0, False, ())
+
+
+def test_the_one_window_check_does_not_judge_an_answer_a_second_hop_brought_in(hop_briefing):
+    from rag.evidence import gather
+
+    retriever = hop_briefing.retriever
+    first = retriever.retrieve(QUESTION, 2)
+    check = _Rejects()
+    assert gather(first, retriever.snapshot(), check).abstain and check.calls == 1
+    merged = second_hop(retriever, first, 2)
+    assert merged.hop_passages
+    assert not gather(merged, retriever.snapshot(), check).abstain and check.calls == 1
 
 
 def test_no_hop_when_the_first_passage_answers(hop_briefing):
