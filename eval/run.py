@@ -339,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="eval_set", metavar="NAME",
                    help="an outside question set instead of --gold/--corpus: squad, squad-tune, squad-holdout, "
                         "squad-gate, hotpot, hotpot-tune, hotpot-holdout, hotpot-gate (eval/external/README.md); "
-                        "built under <data_dir>/eval/sets/")
+                        "built under <data_dir>/eval/sets/ and always indexed into its own folder "
+                        "(<data_dir>/eval/<name>-<hash>)")
     p.add_argument("--out", type=Path, help="output folder (default: eval/out/<timestamp>/)")
     p.add_argument("--baseline", type=Path,
                    help="a previous run's results.json, questions.jsonl or output folder: "
@@ -420,6 +421,9 @@ def _resolve_settings(args: argparse.Namespace, settings=None):
         if not args.corpus.is_dir():
             raise HarnessError(f"corpus folder not found: {args.corpus}")
         update["corpus"] = args.corpus
-        if not os.environ.get("BRIEFING_DATA_DIR"):
+        # An outside set always gets its own index under the data dir: with BRIEFING_DATA_DIR
+        # set, sets run one after another in one folder used to share one index, so a SQuAD
+        # run also searched HotpotQA's 3,317 paragraphs (and every document ingested there).
+        if getattr(args, "eval_set", None) or not os.environ.get("BRIEFING_DATA_DIR"):
             update["data_dir"] = corpus_data_dir(settings, args.corpus)
     return settings.model_copy(update=update) if update else settings
