@@ -199,6 +199,19 @@ def test_corpus_option_derives_its_own_data_dir(tmp_path, monkeypatch):
     assert s.data_dir == tmp_path / "mine"
 
 
+def test_each_outside_set_gets_its_own_index_even_under_a_set_data_dir(tmp_path, monkeypatch):
+    from rag.base.settings import Settings
+
+    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "mine"))
+    base = Settings(data_dir=tmp_path / "mine")
+    dirs = []
+    for name in ("squad-gate", "hotpot-gate"):
+        args = R.build_parser().parse_args(["--set", name])
+        R._use_set(args, base)
+        dirs.append(R._resolve_settings(args, base).data_dir)
+    assert dirs[0] != dirs[1] and all(d.parent == tmp_path / "mine" / "eval" for d in dirs)
+
+
 def test_help_explains_the_gold_format(capsys):
     from rag.cli import main as cli_main
 
