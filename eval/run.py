@@ -423,7 +423,7 @@ def _resolve_settings(args: argparse.Namespace, settings=None):
         update["corpus"] = args.corpus
         # An outside set always gets its own index under the data dir: with BRIEFING_DATA_DIR
         # set, sets run one after another in one folder used to share one index, so a SQuAD
-        # run also searched HotpotQA's 3,317 paragraphs (and every document ingested there).
+        # run also searched HotpotQA's 3,313 paragraphs (and every document ingested there).
         if getattr(args, "eval_set", None) or not os.environ.get("BRIEFING_DATA_DIR"):
             update["data_dir"] = corpus_data_dir(settings, args.corpus)
     return settings.model_copy(update=update) if update else settings

@@ -47,6 +47,9 @@ BATCH = 16
 CALIBRATION_ARTICLE = "packet_switching"  # SQuAD tune article whose questions only calibrate
 CALIBRATION_SHARE = 0.3  # the last share of HotpotQA tune questions that only calibrate
 PERTURBED_PER_QUESTION = 2
+# Windows of each question's best sentences trained on: more than the check reads, since a
+# window about the topic that does not hold the answer is the negative it learns most from.
+TRAIN_WINDOWS = 3
 
 
 def is_calibration(record: dict, position: float) -> bool:
@@ -56,7 +59,7 @@ def is_calibration(record: dict, position: float) -> bool:
     return position >= 1 - CALIBRATION_SHARE
 
 
-def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str, bool]]:
+def collect_pairs(settings, set_name: str, perturbed: int = PERTURBED_PER_QUESTION) -> list[tuple[str, str, int, str, bool]]:
     """(question, window text, label, question id, calibration?) for the best windows of each
     question, plus the perturbed negatives of the training part's answerable questions."""
     import random as _random
@@ -74,7 +77,7 @@ def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str, boo
         retrieval = briefing.retriever.retrieve(record["question"], local.top_k, None)
         evidence = gather(retrieval, briefing.retriever.snapshot(), check=None)
         aliases = [normalize(a) for facts in record.get("key_facts", []) for a in facts]
-        for text in best_windows(evidence.sentences):
+        for text in best_windows(evidence.sentences, TRAIN_WINDOWS):
             label = int(record["answerable"] and any(a and a in normalize(text) for a in aliases))
             pairs.append((record["question"], text, label, record["id"], held))
             if label and not held:
@@ -84,7 +87,7 @@ def collect_pairs(settings, set_name: str) -> list[tuple[str, str, int, str, boo
     names, words = vocabulary(sorted({p[1] for p in pairs if not p[4]}))
     rng = _random.Random(0)
     for qid, (question, text) in answering.items():
-        for _, altered in perturbations(question, text, names, words, rng, PERTURBED_PER_QUESTION):
+        for _, altered in perturbations(question, text, names, words, rng, perturbed):
             pairs.append((altered, text, 0, qid + "~", False))
     return pairs
 
@@ -160,7 +163,8 @@ def _frozen_states(model, tokenizer, pairs, batch: int = 32) -> list:
     return states
 
 
-def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys.stdout) -> None:
+def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys.stdout,
+          perturbed: int = PERTURBED_PER_QUESTION) -> None:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -168,7 +172,7 @@ def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys
 
     random.seed(0)
     torch.manual_seed(0)
-    collected = [p for name in set_names for p in collect_pairs(settings, name)]
+    collected = [p for name in set_names for p in collect_pairs(settings, name, perturbed)]
     cache = pairs_cache(settings)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text("".join(json.dumps(p) + "\n" for p in collected), encoding="utf-8")
@@ -237,13 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", nargs="+", default=["squad-tune", "hotpot-tune"])
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--perturbed", type=int, default=PERTURBED_PER_QUESTION,
+                   help="altered questions per answerable training question (eval/perturb.py)")
     p.add_argument("--out", type=Path, default=READER_FILE)
     p.add_argument("--max-wrong", type=float, default=0.04, help="share of answerable questions the threshold may reject")
     p.add_argument("--calibrate-only", action="store_true", help="keep the weights, pick the threshold again")
     args = p.parse_args(argv)
     settings = Settings()
     if not args.calibrate_only:
-        train(settings, args.sets, args.epochs, args.out)
+        train(settings, args.sets, args.epochs, args.out, perturbed=args.perturbed)
     calibrate(settings, args.sets, args.max_wrong, args.out)
     return 0
 

@@ -31,7 +31,7 @@ from rag.spelling import resembles
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answerability.json"
 READER_THRESHOLD_FILE = READER_FILE.with_suffix(".json")  # the reader's threshold and provenance
-READ_WINDOWS = 1  # windows of the best sentences the reader reads (more cost ~90 ms each, and on the
+READ_WINDOWS = 1  # windows of the best sentences the reader reads (each costs about 35 ms, and on the
 # calibration questions reading 3 rejected no more unanswerables at the same wrong-rejection rate)
 _NEIGHBOUR_GAP = 3  # characters between sentences that still count as adjacent
 
