@@ -1,7 +1,7 @@
 """Fine-tune the answer reader (rag/reader.py): a cross-encoder from the bundled MiniLM that reads
 a question with one evidence window and says whether the window answers it.
 
-    python -m eval.train_reader [--sets squad-tune hotpot-tune] [--epochs 2]
+    python -m eval.train_reader [--sets squad-tune hotpot-tune] [--epochs 5] [--max-wrong 0.03]
 
 Needs the test extras (torch CPU, transformers); the product never does: rag/reader.py runs
 the result in numpy. Data: the *tune* parts of the outside sets only (never a holdout part,
@@ -62,8 +62,6 @@ def is_calibration(record: dict, position: float) -> bool:
 def collect_pairs(settings, set_name: str, perturbed: int = PERTURBED_PER_QUESTION) -> list[tuple[str, str, int, str, bool]]:
     """(question, window text, label, question id, calibration?) for the best windows of each
     question, plus the perturbed negatives of the training part's answerable questions."""
-    import random as _random
-
     from eval.perturb import perturbations, vocabulary
     from rag.answerability import best_windows
     from rag.evidence import gather
@@ -85,7 +83,7 @@ def collect_pairs(settings, set_name: str, perturbed: int = PERTURBED_PER_QUESTI
     # Replacement names and words come from the training part's own windows: never from a
     # calibration or holdout document, and mostly on the topics the questions are about.
     names, words = vocabulary(sorted({p[1] for p in pairs if not p[4]}))
-    rng = _random.Random(0)
+    rng = random.Random(0)
     for qid, (question, text) in answering.items():
         for _, altered in perturbations(question, text, names, words, rng, perturbed):
             pairs.append((altered, text, 0, qid + "~", False))
@@ -147,7 +145,7 @@ def _top(model, hidden, mask):
 
 def _frozen_states(model, tokenizer, pairs, batch: int = 32) -> list:
     """Each pair's hidden states after the frozen layers, computed once: they never change,
-    so the epochs run only the trained layers (half the model) forward and backward."""
+    so the epochs run only the trained layers (two of six) forward and backward."""
     import torch
 
     first_trained = model.config.num_hidden_layers - TRAINED_LAYERS
@@ -244,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--perturbed", type=int, default=PERTURBED_PER_QUESTION,
                    help="altered questions per answerable training question (eval/perturb.py)")
     p.add_argument("--out", type=Path, default=READER_FILE)
-    p.add_argument("--max-wrong", type=float, default=0.04, help="share of answerable questions the threshold may reject")
+    p.add_argument("--max-wrong", type=float, default=0.03, help="share of answerable questions the threshold may reject")
     p.add_argument("--calibrate-only", action="store_true", help="keep the weights, pick the threshold again")
     args = p.parse_args(argv)
     settings = Settings()
