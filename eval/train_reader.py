@@ -95,6 +95,15 @@ def pairs_cache(settings) -> Path:
     return Path(settings.data_dir) / "eval" / "reader-pairs.jsonl"
 
 
+def write_pairs(settings, set_names: Sequence[str], perturbed: int = PERTURBED_PER_QUESTION) -> list:
+    """Collect every set's pairs and keep them in `pairs_cache` (what training and calibration read)."""
+    collected = [p for name in set_names for p in collect_pairs(settings, name, perturbed)]
+    cache = pairs_cache(settings)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("".join(json.dumps(p) + "\n" for p in collected), encoding="utf-8")
+    return collected
+
+
 def calibrate(settings, set_names: Sequence[str], max_wrong: float, out: Path, stdout=sys.stdout) -> float:
     """Pick the reader's threshold with the numpy reader the product runs: the highest at which
     at most `max_wrong` of each set's answerable questions score below it (their best window's
@@ -170,10 +179,8 @@ def train(settings, set_names: Sequence[str], epochs: int, out: Path, stdout=sys
 
     random.seed(0)
     torch.manual_seed(0)
-    collected = [p for name in set_names for p in collect_pairs(settings, name, perturbed)]
+    collected = write_pairs(settings, set_names, perturbed)
     cache = pairs_cache(settings)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text("".join(json.dumps(p) + "\n" for p in collected), encoding="utf-8")
     pairs = [p for p in collected if not p[4]]
     print(f"{len(collected)} pairs; training on {len(pairs)}, {sum(p[2] for p in pairs)} positive, "
           f"{sum(p[3].endswith('~') for p in pairs)} perturbed (written to {cache})", file=stdout, flush=True)
@@ -248,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if not args.calibrate_only:
         train(settings, args.sets, args.epochs, args.out, perturbed=args.perturbed)
+    elif not pairs_cache(settings).is_file():  # a fresh data dir: collect the pairs (minutes, no training)
+        write_pairs(settings, args.sets, args.perturbed)
     calibrate(settings, args.sets, args.max_wrong, args.out)
     return 0
 
