@@ -138,9 +138,11 @@ def run_eval(
     judge: bool = False,
     progress: bool | None = None,
     supports=None,
+    answerer=None,
     stdout=None,
 ) -> EvalRun:
     """Answer every gold question with `settings`' index, score it, write the reports.
+    `answerer` replaces the one `settings` would build (an `rag.answerer.Answerer`).
 
     Raises HarnessError for problems that are not the answerer's fault (exit 2); the pipeline's
     own errors (an unusable index, a model that will not load) count as such here."""
@@ -156,7 +158,8 @@ def run_eval(
     corpus = Path(corpus) if corpus else None
     try:
         briefing, documents, ingest_summary = prepare_index(settings, records, corpus, warnings,
-                                                            ingest_corpus=ingest_corpus, progress=progress)
+                                                            ingest_corpus=ingest_corpus, progress=progress,
+                                                            answerer=answerer)
         supports = supports if supports is not None else _support_checker()
         if supports is None:
             warnings.append("citation_precision not computed: the support check rag.verify.supports is not available")
@@ -182,14 +185,14 @@ def run_eval(
 
 
 def prepare_index(settings, records: list[dict], corpus: Path | None, warnings: list[str], *,
-                  ingest_corpus: bool = True, progress: bool | None = None):
+                  ingest_corpus: bool = True, progress: bool | None = None, answerer=None):
     """Bring the index in line with the corpus (incremental: nothing is embedded when unchanged),
     open the pipeline over it, and warn about gold sources and evidence the index does not hold.
     Returns (briefing, document records, ingest summary or None)."""
     from rag.pipeline import Briefing
 
     ingest_summary = _ingest_corpus(settings, corpus, warnings, progress) if ingest_corpus else None
-    briefing = Briefing(settings)
+    briefing = Briefing(settings, answerer=answerer)
     documents = briefing.store.document_records()
     if not documents:
         raise HarnessError(f"the index in {briefing.store.location} is empty; pass --corpus DIR")
@@ -360,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, settings=None) -> int:
+def main(argv: Sequence[str] | None = None, settings=None, answerer=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -375,7 +378,8 @@ def main(argv: Sequence[str] | None = None, settings=None) -> int:
             _use_set(args, settings)
         settings = _resolve_settings(args, settings)
         run = run_eval(settings, args.gold, args.out, k=args.k, corpus=args.corpus, baseline=args.baseline,
-                       floors=floors, judge=args.judge, progress=False if args.no_progress else None)
+                       floors=floors, judge=args.judge, progress=False if args.no_progress else None,
+                       answerer=answerer)
     except BriefingError as exc:  # HarnessError (2): run_eval raises the pipeline's own errors as one
         print(f"eval error: {exc}", file=sys.stderr)
         return exc.exit_code
