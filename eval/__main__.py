@@ -1,5 +1,5 @@
 """`python -m eval`: the same as `briefing eval`."""
 
-from eval.run import main
+from eval.cli import main
 
 raise SystemExit(main())

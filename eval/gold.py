@@ -1,5 +1,5 @@
 """The gold Q&A file: parsing and checking it, and checking its evidence quotes against the index.
-The format is described in `briefing eval --help` (`eval.run.HELP_EPILOG`)."""
+The format is described in `briefing eval --help` (`eval.cli.HELP_EPILOG`)."""
 
 from __future__ import annotations
 

@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="answer-quality eval against gold Q&A (see `briefing eval --help`)", add_help=False)
-    p.set_defaults(func=lambda a: _delegate("eval.run", a))
+    p.set_defaults(func=lambda a: _delegate("eval.cli", a))
     p = sub.add_parser("bench", help="speed and scale benchmarks", add_help=False)
     p.set_defaults(func=lambda a: _delegate("eval.bench", a))
     return parser

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eval import external as X
-from eval import run as R
+from eval import cli
 from eval.gold import load_gold
 from rag.base.settings import Settings
 
@@ -74,12 +74,12 @@ def test_hotpot_holdout_is_the_last_hundred_questions(sets_root):
 
 
 def test_an_unknown_set_is_a_harness_error(sets_root, capsys):
-    code = R.main(["--set", "squad-everything", "--no-progress"], settings=Settings(data_dir=sets_root))
+    code = cli.main(["--set", "squad-everything", "--no-progress"], settings=Settings(data_dir=sets_root))
     assert code == 2 and "unknown eval set 'squad-everything'" in capsys.readouterr().err
 
 
 def test_set_and_corpus_together_are_refused(sets_root, tmp_path, capsys):
-    code = R.main(["--set", "squad-gate", "--corpus", str(tmp_path)], settings=Settings(data_dir=sets_root))
+    code = cli.main(["--set", "squad-gate", "--corpus", str(tmp_path)], settings=Settings(data_dir=sets_root))
     assert code == 2 and "leave out --corpus" in capsys.readouterr().err
 
 
@@ -88,7 +88,7 @@ def test_outside_gate_meets_its_floors(name, tmp_path_factory, capsys):
     data = tmp_path_factory.mktemp(name)
     out = data / "out"
     thresholds = ROOT / "eval" / f"thresholds-{name}"
-    code = R.main(["--set", name, "--thresholds", str(thresholds), "--out", str(out), "--no-progress"],
+    code = cli.main(["--set", name, "--thresholds", str(thresholds), "--out", str(out), "--no-progress"],
                   settings=Settings(data_dir=data, answer_mode="extractive"))
     printed = capsys.readouterr()
     assert code != 2, f"eval harness error:\n{printed.err[-3000:]}"

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval import run as R
+from eval import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_bundled_corpus_meets_the_floors(settings, tmp_path, capsys):
     out = tmp_path / "eval"
-    code = R.main(["--gold", str(ROOT / "eval" / "gold.jsonl"), "--thresholds", str(ROOT / "eval" / "thresholds"),
+    code = cli.main(["--gold", str(ROOT / "eval" / "gold.jsonl"), "--thresholds", str(ROOT / "eval" / "thresholds"),
                    "--out", str(out), "--no-progress"], settings=settings)
     printed = capsys.readouterr()
     assert code != 2, f"eval harness error:\n{printed.err[-3000:]}"

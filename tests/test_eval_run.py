@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from eval import run as R
+from eval import cli
+from eval.judge import Judge
 from rag.base.types import Answer, Citation, Passage
 
 try:  # tests/ is on sys.path under pytest's default "prepend" import mode
@@ -24,7 +25,7 @@ LENIENT = ["--fail-under", "pass_rate=0.5", "key_fact_recall=0.5", "hit@5=0.5", 
 
 
 def _main(args: list[str], settings, answerer=None) -> int:
-    return R.main([*args, "--no-progress"], settings=settings, answerer=answerer)
+    return cli.main([*args, "--no-progress"], settings=settings, answerer=answerer)
 
 
 @pytest.fixture(scope="module")
@@ -195,12 +196,12 @@ def test_corpus_option_derives_its_own_data_dir(tmp_path, monkeypatch):
     from rag.base.settings import Settings
 
     monkeypatch.delenv("BRIEFING_DATA_DIR", raising=False)
-    args = R.build_parser().parse_args(["--corpus", str(ROOT / "corpus")])
-    s = R._resolve_settings(args, Settings(data_dir=tmp_path / "base"))
+    args = cli.build_parser().parse_args(["--corpus", str(ROOT / "corpus")])
+    s = cli._resolve_settings(args, Settings(data_dir=tmp_path / "base"))
     assert s.corpus == ROOT / "corpus"
     assert s.data_dir.parent == tmp_path / "base" / "eval" and s.data_dir.name.startswith("corpus-")
     monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "mine"))
-    s = R._resolve_settings(args, Settings(data_dir=tmp_path / "mine"))
+    s = cli._resolve_settings(args, Settings(data_dir=tmp_path / "mine"))
     assert s.data_dir == tmp_path / "mine"
 
 
@@ -211,9 +212,9 @@ def test_each_outside_set_gets_its_own_index_even_under_a_set_data_dir(tmp_path,
     base = Settings(data_dir=tmp_path / "mine")
     dirs = []
     for name in ("squad-gate", "hotpot-gate"):
-        args = R.build_parser().parse_args(["--set", name])
-        R._use_set(args, base)
-        dirs.append(R._resolve_settings(args, base).data_dir)
+        args = cli.build_parser().parse_args(["--set", name])
+        cli._use_set(args, base)
+        dirs.append(cli._resolve_settings(args, base).data_dir)
     assert dirs[0] != dirs[1] and all(d.parent == tmp_path / "mine" / "eval" for d in dirs)
 
 
@@ -250,13 +251,13 @@ def test_judge_verdicts_cached_and_unscored_on_bad_replies(settings, tmp_path):
                                         "llm_model": "judge-model", "llm_max_retries": 0, "llm_timeout": 5})
         stub.script(Reply(content='Sure: ```json\n{"correct": true, "faithful": false}\n```'),
                     Reply(content="I think it is fine."), Reply(content='{"correct": "yes"}'), Reply(status=500))
-        judge = R.Judge(s, tmp_path / "cache.jsonl")
+        judge = Judge(s, tmp_path / "cache.jsonl")
         first = judge.verdict(RECORD, _answer())
         assert first == {"correct": True, "faithful": False, "status": "scored", "cached": False}
         request = stub.requests[0]
         assert request["temperature"] == 0 and request["model"] == "judge-model"
         # same input again: answered from the cache (also by a new Judge reading the cache file)
-        assert R.Judge(s, tmp_path / "cache.jsonl").verdict(RECORD, _answer())["cached"] is True
+        assert Judge(s, tmp_path / "cache.jsonl").verdict(RECORD, _answer())["cached"] is True
         assert len(stub.requests) == 1
         other = dict(RECORD, question="Another question?")
         assert judge.verdict(other, _answer())["status"] == "unscored"  # prose
