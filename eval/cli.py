@@ -35,6 +35,9 @@ gold file (JSONL, one JSON object per line; blank lines ignored):
   evidence         verbatim quotes from the sources that answer the question (evidence hit@k,
                    citation recall)
   tags             free labels; totals are broken down per tag
+  verdict          "yes" or "no": a yes/no question's answer must open with it
+  options          a choice question's options (["Lit", "Adorable"]): the answer must open with
+                   the one its first key fact names, alone ("Lit. ..."); quoting both is no choice
   Unanswerable questions (the documents don't say) have answerable=false and empty
   key_facts/sources/evidence: the right outcome is an abstention.
 

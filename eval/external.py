@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from eval.errors import HarnessError
+from rag.compared import choice
 
 DATA = Path(__file__).resolve().parent / "external"
 SQUAD_FILE = DATA / "squad2-dev-4-articles.json"
@@ -70,7 +71,10 @@ def _slug(title: str) -> str:
 
 
 def _write_set(root: Path, name: str, documents: dict[str, str], records: list[dict], digest: str) -> BuiltSet:
-    """Write the corpus folder and gold file once per source digest (rebuilt when it changes)."""
+    """Write the corpus folder and gold file once per source digest and content (rebuilt when
+    either changes: a change to how records are built must reach a set built before it)."""
+    content = json.dumps([sorted(documents.items()), records], ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256((digest + content).encode()).hexdigest()
     folder = root / name
     corpus, gold, stamp = folder / "corpus", folder / "gold.jsonl", folder / "built-from"
     if not (stamp.is_file() and stamp.read_text() == digest and gold.is_file()):
@@ -168,6 +172,18 @@ def _removed_title(row: dict) -> str:
     return (without[0] if len(without) == 1 else supporting[-1])["title"]
 
 
+def _options(question: str, aliases: list[str]) -> list[str]:
+    """A choice question's two options ("Which band formed first, Lit or Adorable?") when the gold
+    answer is one of them; [] otherwise."""
+    offered = choice(question)
+    if not offered:
+        return []
+    names = [o.lower() for o in offered]
+    wanted = [a.lower() for a in aliases]
+    matched = [o for o, n in zip(offered, names) if any(a == n or a in n or n in a for a in wanted)]
+    return list(offered) if len(matched) == 1 else []
+
+
 def hotpot_set(rows: list[dict], positions: Sequence[int], *, own_corpus: bool) -> tuple[dict[str, str], list[dict]]:
     """(documents, records) for the questions at `positions`; the corpus is every paragraph of
     all rows (or only of these rows, `own_corpus`), less the broken questions' paragraphs."""
@@ -208,6 +224,9 @@ def hotpot_set(rows: list[dict], positions: Sequence[int], *, own_corpus: bool) 
             record.update(answerable=True, key_facts=[aliases], reference_answer=aliases[0],
                           sources=[file_of[t] for t in supporting], evidence=aliases,
                           tags=tags + ["bridge_or_comparison", "answerable"])
+            options = _options(record["question"], aliases)
+            if options:
+                record.update(options=options, tags=record["tags"] + ["choice"])
         records.append(record)
     return documents, records
 

@@ -13,7 +13,7 @@ from eval.errors import HarnessError
 
 _REQUIRED = {"id": str, "question": str, "answerable": bool}
 _OPTIONAL = {"reference_answer": str, "key_facts": list, "sources": list, "evidence": list, "tags": list,
-             "plausible_answers": list, "verdict": str}
+             "plausible_answers": list, "verdict": str, "options": list}
 _VERDICTS = ("yes", "no")
 
 
@@ -59,7 +59,7 @@ def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
             facts.append(aliases)
         if "verdict" in rec and rec["verdict"] not in _VERDICTS:
             problems.append(f"{where}: `verdict` must be \"yes\" or \"no\", got {rec['verdict']!r}")
-        for key in ("sources", "evidence", "tags", "plausible_answers"):
+        for key in ("sources", "evidence", "tags", "plausible_answers", "options"):
             if not all(isinstance(v, str) for v in rec.get(key, [])):
                 problems.append(f"{where}: `{key}` must be a list of strings")
         if rec["id"] in seen:
@@ -70,7 +70,7 @@ def load_gold(path: Path) -> tuple[list[dict[str, Any]], str]:
             "reference_answer": rec.get("reference_answer", ""), "key_facts": facts,
             "sources": list(rec.get("sources", [])), "evidence": list(rec.get("evidence", [])),
             "tags": list(rec.get("tags", [])), "plausible_answers": list(rec.get("plausible_answers", [])),
-            "verdict": rec.get("verdict"),
+            "verdict": rec.get("verdict"), "options": list(rec.get("options", [])),
         })
     if problems:
         shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")

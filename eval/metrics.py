@@ -100,6 +100,17 @@ def verdict_given(answer_text: str) -> str | None:
     return word if word in ("yes", "no") else None
 
 
+def choice_given(answer_text: str, options: Sequence[str]) -> str | None:
+    """The option a choice question's answer opens with, named alone as its verdict ("Lit. ..."),
+    or None: a quote that merely starts with an option's name is no choice."""
+    text = normalize(strip_markers(answer_text)).lstrip(" \"'")
+    for option in sorted(options, key=len, reverse=True):
+        name = normalize(option)
+        if text.startswith(name) and text[len(name):len(name) + 1] in (".", ""):
+            return option
+    return None
+
+
 def key_fact_recall(answer_text: str, key_facts: Sequence[Sequence[str]], window: int = KEY_FACT_WINDOW) -> float | None:
     found = key_facts_found(answer_text, key_facts, window)
     return sum(found) / len(found) if found else None
@@ -306,6 +317,11 @@ def score_answer(
     found = key_facts_found(answer.text, facts) if answerable and answered else []
     if answerable and answered and record.get("verdict"):
         found = [verdict_given(answer.text) == record["verdict"]] + found
+    if answerable and answered and record.get("options"):
+        # Quoting what each option's passage says names both: only the verdict counts as a choice.
+        chosen = choice_given(answer.text, record["options"])
+        right = [normalize(a) for a in (facts or [[]])[0]]
+        found = [chosen is not None and any(a in normalize(chosen) or normalize(chosen) in a for a in right)] + found
     m["key_facts_found"] = found
     m["key_fact_recall"] = (sum(found) / len(found) if found else None) if answerable and answered else None
     # Over every answerable question (an abstention has no fact): "the answer holds the gold fact".

@@ -13,6 +13,7 @@ import numpy as np
 
 from rag.answerability import AnswerCheck
 from rag.bm25 import BM25Index, sentence_match
+from rag.compared import unnamed
 from rag.base.text import term_set
 from rag.question import (
     QuestionProfile,
@@ -146,6 +147,12 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         shown = " or ".join(f"“{w}”" for w in as_written(unmeasured, profile.text))
         evidence.abstain = True
         evidence.reason = f"the documents never mention {shown}"
+        return
+    absent = unnamed(profile.text, evidence.passages)
+    if absent:
+        shown = " or ".join(f"“{t}”" for t in absent)
+        evidence.abstain = True
+        evidence.reason = f"the passages found say nothing about {shown}, so the comparison cannot be made"
         return
     closest = evidence.sentences[:TYPE_TOP]
     if max(s.similarity for s in closest) < SIM_FLOOR and max(s.lexical for s in closest) < LEXICAL_FLOOR:

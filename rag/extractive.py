@@ -16,7 +16,8 @@ from rag.evidence import Evidence, ScoredSentence
 from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
-from rag.verdict import comparison, decide
+from rag.compared import compared_things
+from rag.verdict import choose, decide
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950
@@ -119,13 +120,10 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
 
 
 def compared_sentences(evidence: Evidence) -> list[ScoredSentence]:
-    """For a question comparing named things ("Are X and Y both ...?"), the best sentence about
-    each of them, so the answer quotes what it compares."""
-    c = comparison(evidence.profile.text) if evidence.profile.yes_no else None
-    if c is None:
-        return []
-    out = []
-    for thing in c.things:
+    """For a question comparing named things ("Are X and Y both ...?", "Which is older, X or
+    Y?"), the best sentence about each of them, so the answer quotes what it compares."""
+    out: list[ScoredSentence] = []
+    for thing in compared_things(evidence.profile.text):
         about = next((s for s in evidence.sentences if _about(s, thing) and s not in out), None)
         if about is not None:
             out.append(about)
@@ -256,11 +254,16 @@ def extractive_answer(evidence: Evidence, question: str, max_sentences: int = 4)
     ordered = reading_order(chosen)
     parts, citations = cite(ordered)
     text = " ".join(parts)
+    # A verdict is no quote and carries no marker: it opens the answer, the quotes back it.
+    quotes, contexts = [s.text for s in ordered], [s.passage.text for s in ordered]
     if evidence.profile.yes_no:
-        # The verdict is no quote and carries no marker: it opens the answer, the quotes back it.
-        verdict = decide(evidence.profile.text, [s.text for s in ordered], [s.passage.text for s in ordered])
+        verdict = decide(evidence.profile.text, quotes, contexts)
         if verdict:
             text = f"{verdict.capitalize()}. {text}"
+    else:
+        chosen = choose(evidence.profile.text, quotes, contexts)
+        if chosen:
+            text = f"{chosen}. {text}"
     if evidence.missing:
         missing = ", ".join(f"“{m}”" for m in evidence.missing)
         text += f"\n\nNote: the retrieved passages do not mention {missing}; the answer above may be partial."

@@ -31,6 +31,7 @@ from rag.collection import CollectionAnswerer
 from rag.differences import dated, with_conflicts
 from rag.scope import attributes_to_a_source, check_scope, read_scope
 from rag.extractive import ExtractiveAnswerer, abstention
+from rag.compared import compared_hop
 from rag.hops import second_hop
 from rag.retrieval import Retriever
 
@@ -195,6 +196,8 @@ class Briefing:
         retrieval = self.retriever.retrieve(standalone, self.settings.top_k, filters)
         # A bridge question's answer sits in a passage about an entity the first passages name.
         retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
+        # A comparison needs a passage about each thing compared.
+        retrieval = compared_hop(self.retriever, retrieval, self.settings.top_k, filters)
         # The evidence reads the index version the passages came from, even if a newer one
         # arrived meanwhile.
         evidence = gather(retrieval, retrieval.snapshot or self.retriever.snapshot(), self.answer_check)

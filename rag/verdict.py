@@ -1,4 +1,5 @@
-"""A yes/no question's verdict, decided from the quoted sentences or not at all.
+"""A yes/no question's verdict, or a choice question's option, decided from the quoted sentences
+or not at all.
 
 Two kinds of question get one:
 - comparisons of named things ("Are Local H and For Against both from the United States?",
@@ -10,22 +11,25 @@ Two kinds of question get one:
   the question's content terms without a negation among them, no when it states them negated.
 
 Anything else (an attribute not found for one of the things, a sentence that only half states
-the proposition) gets no verdict: the answer is the quotes alone. Word lists live in
-rag/base/lexicons/ (nationalities.txt, negations.txt).
+the proposition) gets no verdict: the answer is the quotes alone.
+
+A choice question ("Who was born first, X or Y?", "Which band has more members, X or Y?") gets
+the option its quotes decide (`choose`): the earlier or later year, the larger or smaller count
+each option's quotes give; otherwise no option is named. Word lists live in
+rag/base/lexicons/ (nationalities.txt, negations.txt, number_words.txt).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from rag.base.lexicon import load_words
+from rag.base.lexicon import load_pairs, load_words
 from rag.base.text import canonical, term_set, terms
-from rag.hops import COUNTRY_FORMS, NAME_CONNECTORS, about
+from rag.compared import AUX, Comparison, choice, comparison
+from rag.hops import COUNTRY_FORMS, about
 
 NEGATIONS = load_words("negations.txt")
-_AUX = re.compile(r"^\s*(are|is|was|were|do|does|did|has|have|had|can|could|will|would|should)\b\s*", re.I)
-_CONNECT = NAME_CONNECTORS | {"a", "an", "in"}  # the name connectors, and the articles and "in" compared names carry
+_COUNT_WORDS = {w: int(n) for w, n in load_pairs("number_words.txt") if w not in ("a", "an")}
 _UK_NATIONS = {"england", "scotland", "wales", "uk"}  # one nationality: British
 # Words of a "both Z" attribute that say nothing about Z itself ("both considered rock bands").
 _FRAMING = {"both", "considered", "described", "located", "based", "type", "kind", "used", "known", "classified",
@@ -35,68 +39,6 @@ _PLACE_NOUNS = {"city", "town", "country", "state", "county", "neighborhood", "n
 _NATIONALITY_NOUNS = {"nationality", "country", "citizenship", "origin"}
 _ABOUT_CHARS = 120  # a quote from a passage opening with a name (this far in) is about it
 _MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
-
-
-@dataclass(frozen=True)
-class Comparison:
-    things: tuple[str, ...]
-    attribute: str  # the compared noun ("nationality") for "same X", else the "both" phrase
-    same: bool  # "the same X" (compare values) rather than "both Z" (each must be Z)
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"[\w'’.&-]*\w|&", text)
-
-
-def _capital(word: str) -> bool:
-    return word[:1].isupper() or word[:1].isdigit()
-
-
-def _name_at(words: list[str], forward: bool) -> str:
-    """The name that starts (forward) or ends the word list: capitalised words with small
-    connecting words between them."""
-    seq = words if forward else list(reversed(words))
-    run: list[str] = []
-    for word in seq:
-        if _capital(word):
-            run.append(word)
-        elif run and word.lower() in _CONNECT:
-            run.append(word)
-        else:
-            break
-    while run and not _capital(run[-1]):
-        run.pop()
-    return " ".join(run if forward else reversed(run))
-
-
-def comparison(question: str) -> Comparison | None:
-    """The things a yes/no question compares and what about them, or None."""
-    body = _AUX.sub("", question.strip(), count=1).rstrip(" ?")
-    body = re.sub(r"^both\s+", "", body, flags=re.I)
-    parts = re.split(r"\s*,?\s+and\s+", body, maxsplit=1)
-    if len(parts) != 2:
-        return None
-    left = _tokens(parts[0])
-    first = _name_at(left, forward=False)
-    # The compared things are the question's subject ("Were the bands X and Y from ...?") or
-    # it says so ("both", "same"); "Does Choi expect relations between Seoul and Tokyo to ..."
-    # compares nothing.
-    subject = len(left) - len(first.split()) <= 2
-    if not (subject or re.search(r"\b(both|same)\b", question, re.I)):
-        return None
-    right = _tokens(parts[1])
-    second = _name_at(right, forward=True)
-    if not first or not second:
-        return None
-    # The attribute as written (its own punctuation kept: "from the U.S.").
-    after = re.match(r"\W*" + r"\W+".join(re.escape(w) for w in second.split()), parts[1])
-    rest = parts[1][after.end():].strip() if after else " ".join(right[len(second.split()):])
-    same = re.search(r"\bsame ([\w-]+)", rest, re.I)
-    if same:
-        return Comparison((first, second), same.group(1).lower(), True)
-    if re.search(r"\bboth\b", question, re.I) or rest:
-        return Comparison((first, second), rest, False)
-    return None
 
 
 def nationality_forms(text: str) -> list[str]:
@@ -210,7 +152,7 @@ def negated(sentence: str, near: set[str]) -> bool:
 
 def polarity(question: str, quotes: list[str]) -> str | None:
     """Yes when a quote states the question's proposition, no when it states it negated."""
-    body = _AUX.sub("", question.strip(), count=1)
+    body = AUX.sub("", question.strip(), count=1)
     wanted = _roots(body) - {_root(w) for w in NEGATIONS}
     if len(wanted) < 2:
         return None
@@ -232,3 +174,63 @@ def decide(question: str, quotes: list[str], contexts: list[str] | None = None) 
     if c is not None:
         return compare(c, quotes, contexts)
     return polarity(question, quotes)
+
+
+# A choice question's comparative: which option wins by what its quotes say.
+_EARLIER = re.compile(r"\b(?:first|earlier|earliest|older|oldest|sooner)\b", re.I)
+_LATER = re.compile(r"\b(?:younger|youngest|newer|newest|later|latest|more recent(?:ly)?|most recent(?:ly)?)\b", re.I)
+_MORE = re.compile(r"\b(?:more|most)\s+(?:[\w-]+\s+)?([\w-]+)", re.I)  # "more species", "more studio albums"
+_FEWER = re.compile(r"\b(?:fewer|fewest|less)\s+(?:[\w-]+\s+)?([\w-]+)", re.I)
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_COUNT_REACH = 3  # a count stands at most this many words before what it counts ("four studio albums")
+
+
+def _year(texts: list[str]) -> int | None:
+    found = _YEAR.search(" ".join(texts))
+    return int(found.group()) if found else None
+
+
+def _count(noun: str, texts: list[str]) -> int | None:
+    """The number the quotes give of `noun` ("consisting of three members", "about 900 species")."""
+    wanted = canonical(noun)
+    for text in texts:
+        words = re.findall(r"[\w,'-]+", text)
+        for i, word in enumerate(words):
+            if canonical(word.strip(",")) != wanted:
+                continue
+            for before in reversed(words[max(0, i - _COUNT_REACH):i]):
+                value = before.strip(",").lower()
+                if value.replace(",", "").isdigit():
+                    return int(value.replace(",", ""))
+                if value in _COUNT_WORDS:
+                    return _COUNT_WORDS[value]
+    return None
+
+
+def choose(question: str, quotes: list[str], contexts: list[str] | None = None) -> str | None:
+    """The option a choice question ("Who was born first, X or Y?", "Which genus has more
+    species, X or Y?") picks by what the quotes about each option say: the earlier or later
+    year, the larger or smaller count; None when the question asks anything else, or an option's
+    quotes do not give the value, or the values tie."""
+    options = choice(question)
+    if options is None:
+        return None
+    contexts = contexts if contexts is not None else quotes
+    groups = [_texts_about(option, quotes, contexts) for option in options]
+    if not all(groups):
+        return None
+    # The earlier/later words are checked first: "more recently" is a date, not a count.
+    later = _LATER.search(question)
+    if later or _EARLIER.search(question):
+        values = [_year(g) for g in groups]
+        pick = max if later else min
+    else:
+        more, fewer = _MORE.search(question), _FEWER.search(question)
+        if not (more or fewer):
+            return None
+        noun = (more or fewer).group(1)
+        values = [_count(noun, g) for g in groups]
+        pick = max if more else min
+    if any(v is None for v in values) or values[0] == values[1]:
+        return None
+    return options[values.index(pick(values))]

@@ -321,3 +321,16 @@ def test_per_tag_breakdown():
     assert tags["dates-numbers"]["pass_rate"] == 0.5
     assert tags["why"]["key_fact_recall"] == 0.5
     assert tags["unanswerable"]["false_answer_rate"] == 1.0 and tags["unanswerable"]["key_fact_recall"] is None
+
+
+def test_a_choice_counts_only_when_the_answer_opens_with_the_right_option_alone():
+    options = ["Lit", "Adorable"]
+    assert M.choice_given("Adorable. Adorable was formed in 1990. [1] Lit formed in 1988. [2]", options) == "Adorable"
+    assert M.choice_given("“Lit.” Lit formed in 1988. [1]", options) == "Lit"
+    # Quoting what each option's passage says names both, and a quote opening with a name is no choice.
+    assert M.choice_given("Adorable was formed in 1990. [1] Lit formed in 1988. [2]", options) is None
+    record = {**RECORD, "key_facts": [["Lit"]], "options": options}
+    right = A("Lit. Lit formed in 1988. [1] Adorable was formed in 1990. [1]", [Citation(1, PA)], [PA])
+    both = A("Adorable was formed in 1990. [1] Lit formed in 1988. [1]", [Citation(1, PA)], [PA])
+    wrong = A("Adorable. Adorable was formed in 1990. [1] Lit formed in 1988. [1]", [Citation(1, PA)], [PA])
+    assert [_row(record, a)["metrics"]["answer_has_fact"] for a in (right, both, wrong)] == [1.0, 0.0, 0.0]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from eval.metrics import verdict_given
-from rag.verdict import comparison, decide, nationality_forms
+from rag.compared import comparison
+from rag.verdict import choose, decide, nationality_forms
 
 DERRICKSON = "Scott Derrickson (born July 16, 1966) is an American director, screenwriter and producer."
 WOOD = "Edward Davis Wood Jr. (October 10, 1924 – December 10, 1978) was an American filmmaker, actor and writer."
@@ -64,6 +65,28 @@ def test_plain_proposition_stated_negated_or_not_stated():
     assert decide(question, ["The treaty entered into force in 1994."]) == "yes"
     assert decide(question, ["The treaty did not enter into force."]) == "no"
     assert decide(question, ["The treaty was signed in Rome in 1957."]) is None
+
+
+def test_a_choice_picks_the_option_its_quotes_decide():
+    born = "Who was born first, Scott Derrickson or Ed Wood?"
+    assert choose(born, [DERRICKSON, WOOD]) == "Ed Wood"
+    assert choose("Who is younger, Scott Derrickson or Ed Wood?", [DERRICKSON, WOOD]) == "Scott Derrickson"
+    formed = "Which band formed more recently, Coldplay or Ed Wood?"
+    assert choose(formed, [COLDPLAY, WOOD]) == "Coldplay"  # "more recently" is a date, not a count
+    members = "Which band has more members, The Futureheads or Marcy Playground?"
+    quotes = ["The Futureheads are an English rock band of four members.",
+              "Marcy Playground is an American band consisting of three members: John Wozniak and others."]
+    assert choose(members, quotes) == "The Futureheads"
+    assert choose("Which genus has fewer species, Apium or Elodea?",
+                  ["Apium is a genus of about 20 species.", "Elodea is a genus of 6 species."]) == "Elodea"
+    # No option named: a value missing for one side, a tie, or a comparative it cannot weigh.
+    assert choose(born, [DERRICKSON]) is None
+    assert choose(members, [quotes[0], "Marcy Playground is an American band."]) is None
+    assert choose("Which genus has more species, Apium or Elodea?",
+                  ["Apium has 20 species.", "Elodea has 20 species."]) is None
+    assert choose("Which magazine is published more often, Paper or Jack and Jill?",
+                  ["Paper is a monthly magazine.", "Jack and Jill is a bimonthly magazine."]) is None
+    assert choose("Who was born first?", [DERRICKSON, WOOD]) is None  # no options
 
 
 def test_a_pair_of_names_inside_the_question_is_no_comparison():

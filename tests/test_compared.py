@@ -1,0 +1,100 @@
+"""Questions comparing named things (rag.compared): which things they compare, a retrieval for a
+thing the first passages never name, and an abstention that says which thing the documents
+leave out. Parsing is tested on its own; the rest over a small corpus indexed for real."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.compared import choice, compared_hop, compared_things, names, unnamed
+
+# Six documents about one band, so that a retrieval for the whole question finds only its side.
+DOCS = {f"copper-lanterns-{i}.txt": (f"Copper Lanterns, part {i}\n\nCopper Lanterns is a rock band that was formed "
+                                     f"in Leeds in 2003. Its album number {i} was recorded in a barn and the band "
+                                     f"toured it for a year.\n") for i in range(6)}
+DOCS["vellum-tide.txt"] = ("Vellum Tide\n\nVellum Tide is a folk group formed in Cork in 1994 by two sisters. It "
+                           "released four records.\n")
+# "Iron" and "Heron" are both used, but no document names a band "Iron Heron".
+DOCS["iron-works.txt"] = "Iron works\n\nThe old iron works by the river closed in 1971.\n"
+DOCS["heron-walk.txt"] = "Heron walk\n\nA heron nests by the river every spring.\n"
+CHOICE = "Which band was formed first, Copper Lanterns or Vellum Tide?"
+
+
+def test_a_choice_closes_the_question():
+    assert choice(CHOICE) == ("Copper Lanterns", "Vellum Tide")
+    # What precedes the choice is cut at the last comma or colon, not read into the first name.
+    assert choice("Which writer was from England, Henry Roth or Robert Erskine Childers?") == (
+        "Henry Roth", "Robert Erskine Childers")
+    assert choice("Which novelist wrote under the pen name Walter Ericson: Laura Esquivel or Howard Fast?") == (
+        "Laura Esquivel", "Howard Fast")
+    assert choice("Who has more scope of profession, Phil Rosen or  Delmer Daves") == ("Phil Rosen", "Delmer Daves")
+    assert choice("Did the minister resign or stay on after the vote?") is None  # no names
+    assert choice("Did Lit or Adorable tour Japan in 1998?") is None  # the choice does not close it
+    assert choice("Was it Lit or Adorable or Sloan?") is None
+
+
+def test_compared_things_are_a_yes_no_comparison_or_a_choice():
+    assert compared_things("Are Hot Rod and The Memory of Our People both magazines?") == (
+        "Hot Rod", "The Memory of Our People")
+    assert compared_things(CHOICE) == ("Copper Lanterns", "Vellum Tide")
+    # A question that lists two things but asks what they are compares nothing to check.
+    assert compared_things("The Polar Bear and Daiquiri are both examples of what?") == ()
+    assert compared_things("What did Tokyo and Seoul agree in 2025?") == ()
+
+
+def test_a_passage_names_a_thing_by_all_its_words_typos_and_nationality_aside():
+    assert names("Vellum Tide", DOCS["vellum-tide.txt"])
+    assert names("Vellum Tyde", DOCS["vellum-tide.txt"]) is False  # "tyde": too short for an edit
+    assert names("Copper Lantern", DOCS["copper-lanterns-0.txt"])  # another inflection
+    assert names("Neil Jordan American", "Irish film director Neil Jordan was born in Sligo.")
+    assert not names("Iron Heron", DOCS["iron-works.txt"]) and not names("Iron Heron", DOCS["heron-walk.txt"])
+
+
+@pytest.fixture(scope="module")
+def band_briefing(tmp_path_factory):
+    from ingest.index import ingest
+    from rag.base.settings import Settings
+    from rag.pipeline import Briefing
+
+    corpus = tmp_path_factory.mktemp("compared-corpus")
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    s = Settings(data_dir=tmp_path_factory.mktemp("compared-index"), corpus=corpus, answer_mode="extractive",
+                 openai_api_key="", openai_base_url="", top_k=3)
+    report = ingest([corpus], s, progress=False)
+    assert report.ok and len(report.added) == len(DOCS), report.summary()
+    return Briefing(s)
+
+
+def test_a_thing_the_first_passages_miss_gets_a_retrieval_of_its_own(band_briefing):
+    retriever = band_briefing.retriever
+    # The first retrieval as it goes when one side's passages crowd out the other's.
+    full = retriever.retrieve(CHOICE, 8)
+    first = replace(full, passages=[p for p in full.passages if p.source != "vellum-tide.txt"][:3])
+    assert unnamed(CHOICE, first.passages) == ["Vellum Tide"]
+    merged = compared_hop(retriever, first, 3)
+    sources = [p.source for p in merged.passages]
+    assert sources[:2] == [p.source for p in first.passages[:2]] and sources[2] == "vellum-tide.txt"
+    assert [p.source for p in merged.passages if p.chunk_id in merged.hop_passages] == ["vellum-tide.txt"]
+    assert "compared" in merged.timings and unnamed(CHOICE, merged.passages) == []
+    assert compared_hop(retriever, merged, 3) is merged  # nothing missing: nothing asked
+
+
+def test_the_answer_names_the_option_its_quotes_decide_and_quotes_both_sides(band_briefing):
+    answer = band_briefing.ask(CHOICE)
+    assert not answer.abstained, answer.text
+    assert answer.text.startswith("Vellum Tide. ")  # formed in 1994, the other in 2003
+    cited = {c.passage.source for c in answer.citations}
+    assert "vellum-tide.txt" in cited and any(s.startswith("copper-lanterns") for s in cited), answer.text
+    assert "1994" in answer.text and "2003" in answer.text
+
+
+def test_a_thing_no_passage_names_makes_the_answer_abstain_and_say_which(band_briefing):
+    answer = band_briefing.ask("Which band was formed first, Copper Lanterns or Iron Heron?")
+    assert answer.abstained, answer.text
+    assert "say nothing about “Iron Heron”, so the comparison cannot be made" in answer.text
+    # The same holds for a yes/no comparison.
+    answer = band_briefing.ask("Are Copper Lanterns and Iron Heron both rock bands?")
+    assert answer.abstained and "“Iron Heron”" in answer.text, answer.text
