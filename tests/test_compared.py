@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from helpers import indexed_briefing
 from rag.compared import choice, compared_hop, compared_things, names, unnamed
 
 # Six documents about one band, so that a retrieval for the whole question finds only its side.
@@ -54,18 +55,7 @@ def test_a_passage_names_a_thing_by_all_its_words_typos_and_nationality_aside():
 
 @pytest.fixture(scope="module")
 def band_briefing(tmp_path_factory):
-    from ingest.index import ingest
-    from rag.base.settings import Settings
-    from rag.pipeline import Briefing
-
-    corpus = tmp_path_factory.mktemp("compared-corpus")
-    for name, text in DOCS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    s = Settings(data_dir=tmp_path_factory.mktemp("compared-index"), corpus=corpus, answer_mode="extractive",
-                 openai_api_key="", openai_base_url="", top_k=3)
-    report = ingest([corpus], s, progress=False)
-    assert report.ok and len(report.added) == len(DOCS), report.summary()
-    return Briefing(s)
+    return indexed_briefing(tmp_path_factory, DOCS, "compared", top_k=3)
 
 
 def test_a_thing_the_first_passages_miss_gets_a_retrieval_of_its_own(band_briefing):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import indexed_briefing
 from rag.hops import bridge_names, names_in, needs_hop, second_hop
 
 DOCS = {
@@ -29,18 +30,7 @@ QUESTION = "The director of the drama film Harbor Lights has lived in what city 
 
 @pytest.fixture(scope="module")
 def hop_briefing(tmp_path_factory):
-    from ingest.index import ingest
-    from rag.base.settings import Settings
-    from rag.pipeline import Briefing
-
-    corpus = tmp_path_factory.mktemp("hop-corpus")
-    for name, text in DOCS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    s = Settings(data_dir=tmp_path_factory.mktemp("hop-index"), corpus=corpus, answer_mode="extractive",
-                 openai_api_key="", openai_base_url="")
-    report = ingest([corpus], s, progress=False)
-    assert report.ok and len(report.added) == len(DOCS), report.summary()
-    return Briefing(s)
+    return indexed_briefing(tmp_path_factory, DOCS, "hop")
 
 
 def test_names_are_capitalised_runs_and_punctuation_ends_them():
