@@ -150,9 +150,13 @@ def names(thing: str, text: str) -> bool:
     return all(resembles(w, vocabulary) is not None for w in missing)
 
 
+def _unnamed(things: tuple[str, ...], passages: list[Passage]) -> list[str]:
+    return [t for t in things if not any(names(t, p.text) for p in passages)]
+
+
 def unnamed(question: str, passages: list[Passage]) -> list[str]:
     """The compared things of `question` that none of `passages` names."""
-    return [t for t in compared_things(question) if not any(names(t, p.text) for p in passages)]
+    return _unnamed(compared_things(question), passages)
 
 
 def compared_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None) -> Retrieval:
@@ -162,10 +166,10 @@ def compared_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=Non
     if not retrieval.passages:
         return retrieval
     t0 = time.perf_counter()
-    missing = unnamed(retrieval.question, retrieval.passages)
+    things = compared_things(retrieval.question)
+    missing = _unnamed(things, retrieval.passages)
     if not missing:
         return retrieval
-    things = compared_things(retrieval.question)
     have = {p.chunk_id for p in retrieval.passages}
     kept: list[Passage] = []
     for thing in missing:
