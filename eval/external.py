@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from eval.errors import HarnessError
+from eval.metrics import option_is
 from rag.compared import choice
 
 DATA = Path(__file__).resolve().parent / "external"
@@ -174,13 +175,11 @@ def _removed_title(row: dict) -> str:
 
 def _options(question: str, aliases: list[str]) -> list[str]:
     """A choice question's two options ("Which band formed first, Lit or Adorable?") when the gold
-    answer is one of them; [] otherwise."""
+    answer is one of them (`eval.metrics.option_is`); [] otherwise."""
     offered = choice(question)
     if not offered:
         return []
-    names = [o.lower() for o in offered]
-    wanted = [a.lower() for a in aliases]
-    matched = [o for o, n in zip(offered, names) if any(a == n or a in n or n in a for a in wanted)]
+    matched = [o for o in offered if any(option_is(o, a) for a in aliases)]
     return list(offered) if len(matched) == 1 else []
 
 

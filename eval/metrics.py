@@ -100,6 +100,13 @@ def verdict_given(answer_text: str) -> str | None:
     return word if word in ("yes", "no") else None
 
 
+def option_is(option: str, gold: str) -> bool:
+    """Whether a choice question's option is the gold answer: one holds the other, or every word
+    of the option is in it ("Howard Fast" for the gold "Howard Melvin Fast")."""
+    option, gold = normalize(option), normalize(gold)
+    return option in gold or gold in option or set(re.findall(r"\w+", option)) <= set(re.findall(r"\w+", gold))
+
+
 def choice_given(answer_text: str, options: Sequence[str]) -> str | None:
     """The option a choice question's answer opens with, named alone as its verdict ("Lit. ..."),
     or None: a quote that merely starts with an option's name is no choice."""
@@ -319,9 +326,9 @@ def score_answer(
         found = [verdict_given(answer.text) == record["verdict"]] + found
     if answerable and answered and record.get("options"):
         # Quoting what each option's passage says names both: only the verdict counts as a choice.
+        # The option named is the whole answer: its quote need not also spell the gold's full name.
         chosen = choice_given(answer.text, record["options"])
-        right = [normalize(a) for a in (facts or [[]])[0]]
-        found = [chosen is not None and any(a in normalize(chosen) or normalize(chosen) in a for a in right)] + found
+        found = [chosen is not None and any(option_is(chosen, a) for a in (facts or [[]])[0])]
     m["key_facts_found"] = found
     m["key_fact_recall"] = (sum(found) / len(found) if found else None) if answerable and answered else None
     # Over every answerable question (an abstention has no fact): "the answer holds the gold fact".

@@ -122,6 +122,21 @@ def _written(kind: str, g: dict, ref: dp.AsOf | None) -> str | None:
     return dp.season_span(months, dp.mi(y, months[0]) if y else dp.latest(months[0], ref.mi), part)[0]
 
 
+_DAY = dict(_WRITTEN)["day"]
+
+
+def first_day(text: str) -> str | None:
+    """The first day `text` writes out with its year ("born June 20, 1941", "15 September
+    1941"), as an ISO date; None when it writes none."""
+    for match in _DAY.finditer(text):
+        if match.group("y"):
+            try:
+                return _written("day", match.groupdict(), None)
+            except (ValueError, OverflowError):  # "31 April 1941"
+                continue
+    return None
+
+
 def parse_date(text: str, reference: str = "") -> tuple[str, str] | None:
     """(first day, last day) of one written date, as ISO days: "December 29, 2025", "Dec 2025",
     "2025", "autumn 2025", "Q3 2025", "the 1990s", "early 2025". A date without a year ("October",

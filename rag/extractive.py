@@ -16,7 +16,7 @@ from rag.evidence import Evidence, ScoredSentence
 from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
-from rag.compared import compared_things
+from rag.compared import compared_things, names
 from rag.verdict import choose, decide
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
@@ -103,7 +103,7 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
     doc = best.passage.doc_id
     bridges = [s for s in evidence.sentences if s.passage.doc_id == doc][:4]
     others = [s for s in evidence.sentences if s.passage.doc_id != doc]
-    pair, pair_score = [], float("-inf")
+    pair, pair_score = [], (False, False, float("-inf"))
     for bridge in bridges:
         residual = set(residual_terms(profile, term_set(bridge.text)))
         for name in bridge_names(question, bridge.text):
@@ -111,9 +111,12 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
                 if not _about(answer, name):
                     continue
                 share = len(residual & term_set(answer.text)) / len(residual) if residual else 0.0
-                # A passage about the entity (opening with its name) over one that mentions it.
-                opens = mentions(term_set(answer.passage.text[:_ABOUT_CHARS]), name)
-                score = bridge.score + answer.score + 0.1 * share + (0.15 if opens else 0.0)
+                # A passage about the entity (opening with its whole name: "Sela Ann Ward", not a
+                # namesake "Albert Ward") over any that merely mentions it, whatever their scores:
+                # "starring Sela Ward" in the film's passage says nothing more about her.
+                opening = answer.passage.text[:_ABOUT_CHARS]
+                opens = mentions(term_set(opening), name)
+                score = (opens and names(name, opening), opens, bridge.score + answer.score + 0.1 * share)
                 if score > pair_score:
                     pair, pair_score = [bridge, answer], score
     return pair

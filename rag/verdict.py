@@ -25,10 +25,12 @@ import re
 
 from rag.base.lexicon import load_pairs, load_words
 from rag.base.text import canonical, term_set, terms
-from rag.compared import AUX, Comparison, choice, comparison
+from rag.compared import AUX, Comparison, choice, comparison, names
+from rag.dates import first_day
 from rag.hops import COUNTRY_FORMS, about
 
 NEGATIONS = load_words("negations.txt")
+_COMPARATIVES = load_words("comparatives.txt")
 _COUNT_WORDS = {w: int(n) for w, n in load_pairs("number_words.txt") if w not in ("a", "an")}
 _UK_NATIONS = {"england", "scotland", "wales", "uk"}  # one nationality: British
 # Words of a "both Z" attribute that say nothing about Z itself ("both considered rock bands").
@@ -38,6 +40,7 @@ _PLACE_NOUNS = {"city", "town", "country", "state", "county", "neighborhood", "n
                 "district", "area", "island", "continent"}
 _NATIONALITY_NOUNS = {"nationality", "country", "citizenship", "origin"}
 _ABOUT_CHARS = 120  # a quote from a passage opening with a name (this far in) is about it
+_OWN_CHARS = 80  # a passage naming a thing this early is about it (a title line, a first sentence's subject)
 _MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
 
 
@@ -106,6 +109,17 @@ def _attribute_terms(phrase: str) -> set[str]:
 def _texts_about(thing: str, quotes: list[str], contexts: list[str]) -> list[str]:
     """The quotes about `thing`: those naming it, or quoted from a passage that opens with it."""
     return [quote for quote, context in zip(quotes, contexts) if about(thing, quote, context[:_ABOUT_CHARS])]
+
+
+def _own_texts(thing: str, quotes: list[str], contexts: list[str]) -> list[str]:
+    """The quotes from passages about `thing`: their opening names every word of it, a word
+    written out in full counting for its short form ("Edward Davis Wood Jr." for "Ed Wood")."""
+    def opens_with(context: str) -> bool:
+        opening = context[:_OWN_CHARS]
+        have = term_set(opening)
+        return names(thing, opening) or all(any(h.startswith(w) for h in have) for w in term_set(thing))
+
+    return [quote for quote, context in zip(quotes, contexts) if opens_with(context)]
 
 
 def compare(c: Comparison, quotes: list[str], contexts: list[str]) -> str | None:
@@ -185,9 +199,22 @@ _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _COUNT_REACH = 3  # a count stands at most this many words before what it counts ("four studio albums")
 
 
-def _year(texts: list[str]) -> int | None:
-    found = _YEAR.search(" ".join(texts))
-    return int(found.group()) if found else None
+def _bracketed(thing: str, quotes: list[str]) -> list[str]:
+    """The dates written in brackets right after `thing`'s name ("Ibn Arabi (1165–1240)"): its own
+    even in a passage about something else."""
+    pattern = re.compile(rf"{re.escape(thing)}\s*\(([^()]*)\)")
+    return [m.group(1) for quote in quotes for m in pattern.finditer(quote)]
+
+
+def _when(texts: list[str]) -> tuple[int, str] | None:
+    """The first year the quotes give, with the day they write out in that year ("1941-06-20"),
+    so two options of the same year are still told apart; "" when no day is written."""
+    text = " ".join(texts)
+    found = _YEAR.search(text)
+    if not found:
+        return None
+    day = first_day(text) or ""
+    return int(found.group()), day if day.startswith(found.group()) else ""
 
 
 def _count(noun: str, texts: list[str]) -> int | None:
@@ -207,11 +234,51 @@ def _count(noun: str, texts: list[str]) -> int | None:
     return None
 
 
+# "Which band", "Which of the following", "Who": the words that ask, not what is asked of the options.
+_ASKING = re.compile(r"^\s*(?:(?:which|what)(?:\s+(?:one|ones))?(?:\s+of\s+(?:the\s+following|these|them|the\s+two))?"
+                     r"(?:\s+[a-z][\w-]*)?|who|whom)\b", re.I)
+_STATED_BY_WINNER = 1.0  # the chosen option's quotes state every word the question asks of it...
+_STATED_BY_OTHER = 0.5  # ...and the other option's quotes at most half of them
+
+
+def _asked_of_options(question: str, options: tuple[str, str]) -> set[str]:
+    """What a choice question asks of its options beyond naming them ("Which band is from
+    England, X or Y?" -> {england}); empty when it compares a value ("more", "older", "best")."""
+    words = {w.lower() for w in re.findall(r"[\w-]+", question)}
+    if words & _COMPARATIVES:
+        return set()
+    body = question
+    for option in options:
+        body = body.replace(option, " ")
+    return _attribute_terms(_ASKING.sub(" ", body, count=1))
+
+
+def _stated_share(wanted: set[str], texts: list[str]) -> float:
+    said = set()
+    for text in texts:
+        said |= term_set(text) | set(nationality_forms(text))
+    return len(wanted & said) / len(wanted)
+
+
+def _chosen_by_property(question: str, options: tuple[str, str], groups: list[list[str]]) -> str | None:
+    """"Which band is from England, Fireflight or Dirty Pretty Things?": the option whose quotes
+    state what the question asks ("an English band") when the other's do not."""
+    wanted = _asked_of_options(question, options)
+    if not wanted:
+        return None
+    shares = [_stated_share(wanted, g) for g in groups]
+    for i in (0, 1):
+        if shares[i] >= _STATED_BY_WINNER and shares[1 - i] <= _STATED_BY_OTHER:
+            return options[i]
+    return None
+
+
 def choose(question: str, quotes: list[str], contexts: list[str] | None = None) -> str | None:
     """The option a choice question ("Who was born first, X or Y?", "Which genus has more
-    species, X or Y?") picks by what the quotes about each option say: the earlier or later
-    year, the larger or smaller count; None when the question asks anything else, or an option's
-    quotes do not give the value, or the values tie."""
+    species, X or Y?", "Which band is from England, X or Y?") picks by what the quotes about each
+    option say: the earlier or later year, the larger or smaller count, or the one option whose
+    quotes state what the question asks of it; None when an option's quotes do not give the
+    value, the values tie, or both (or neither) state it."""
     options = choice(question)
     if options is None:
         return None
@@ -222,12 +289,16 @@ def choose(question: str, quotes: list[str], contexts: list[str] | None = None) 
     # The earlier/later words are checked first: "more recently" is a date, not a count.
     later = _LATER.search(question)
     if later or _EARLIER.search(question):
-        values = [_year(g) for g in groups]
+        # A year is an option's own only in a passage about it: "Adrian Conan Doyle (1910–1970)
+        # was the son of Sir Arthur Conan Doyle" gives no year of Arthur's.
+        values = [_when(_own_texts(option, quotes, contexts) or _bracketed(option, quotes)) for option in options]
+        if all(values) and values[0][0] == values[1][0] and not (values[0][1] and values[1][1]):
+            return None  # the same year, and no days to tell them apart
         pick = max if later else min
     else:
         more, fewer = _MORE.search(question), _FEWER.search(question)
         if not (more or fewer):
-            return None
+            return _chosen_by_property(question, options, groups)
         noun = (more or fewer).group(1)
         values = [_count(noun, g) for g in groups]
         pick = max if more else min

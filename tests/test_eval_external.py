@@ -98,3 +98,10 @@ def test_outside_gate_meets_its_floors(name, tmp_path_factory, capsys):
     assert results["gate"]["checks"], f"{thresholds.name} has no floors"
     assert code == 0 and not missed, (
         f"{name} fell below {thresholds.name}:\n  " + "\n  ".join(missed) + f"\nfull report: {out / 'report.md'}")
+
+
+def test_a_choice_record_gets_its_options_when_the_gold_is_one_of_them():
+    question = "Which novelist wrote under the pen name Walter Ericson: Laura Esquivel or Howard Fast?"
+    assert X._options(question, ["Howard Melvin Fast"]) == ["Laura Esquivel", "Howard Fast"]
+    assert X._options(question, ["Walter Ericson"]) == []  # the gold is neither option
+    assert X._options("Who was the first to fly, Orville or Wilbur?", ["Wilbur Wright"]) == ["Orville", "Wilbur"]

@@ -334,3 +334,11 @@ def test_a_choice_counts_only_when_the_answer_opens_with_the_right_option_alone(
     both = A("Adorable was formed in 1990. [1] Lit formed in 1988. [1]", [Citation(1, PA)], [PA])
     wrong = A("Adorable. Adorable was formed in 1990. [1] Lit formed in 1988. [1]", [Citation(1, PA)], [PA])
     assert [_row(record, a)["metrics"]["answer_has_fact"] for a in (right, both, wrong)] == [1.0, 0.0, 0.0]
+
+
+def test_an_option_is_the_gold_when_the_gold_holds_all_its_words():
+    assert M.option_is("Howard Fast", "Howard Melvin Fast") and M.option_is("Lit", "Lit")
+    assert not M.option_is("Laura Esquivel", "Howard Melvin Fast")
+    record = {**RECORD, "key_facts": [["Howard Melvin Fast"]], "options": ["Laura Esquivel", "Howard Fast"]}
+    named = A("Howard Fast. Howard Fast wrote as Walter Ericson. [1]", [Citation(1, PA)], [PA])
+    assert _row(record, named)["metrics"]["answer_has_fact"] == 1.0  # its quote need not spell "Melvin"

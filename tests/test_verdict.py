@@ -89,6 +89,45 @@ def test_a_choice_picks_the_option_its_quotes_decide():
     assert choose("Who was born first?", [DERRICKSON, WOOD]) is None  # no options
 
 
+def test_a_choice_of_the_option_whose_quotes_state_what_is_asked():
+    band = "Which band is from England, Fireflight or Dirty Pretty Things?"
+    fireflight = "Fireflight is an American Christian rock band formed in Eustis, Florida in 1999."
+    dirty = "Dirty Pretty Things were an English band fronted by Carl Barât."
+    assert choose(band, [fireflight, dirty]) == "Dirty Pretty Things"  # "English" states "England"
+    escape = "Who had to escape the Nazis, Sigmund Freud or Evelyn Waugh?"
+    freud, waugh = "In 1938 Freud left Austria to escape the Nazis.", "Evelyn Waugh was an English writer."
+    assert choose(escape, [freud, waugh]) == "Sigmund Freud"
+    # Both (or neither) state it, or the question weighs a value ("best"): no option.
+    assert choose(band, [fireflight.replace("American", "English"), dirty]) is None
+    assert choose(band, [fireflight, "Dirty Pretty Things were a band fronted by Carl Barât."]) is None
+    ranking = "Who had the best singles ranking, Roberta Vinci or Jorge Lozano?"
+    assert choose(ranking, ["Roberta Vinci is an Italian tennis player.",
+                            "Jorge Lozano reached his best singles ranking of World No. 40."]) is None
+
+
+def test_a_year_is_an_options_own_only_in_a_passage_about_it():
+    question = "Who was born first, Arthur Conan Doyle or Penelope Lively?"
+    adrian = "Adrian Malcolm Conan Doyle (19 November 1910 – 3 June 1970) was the youngest son of Sir Arthur Conan Doyle."
+    lively = "Dame Penelope Margaret Lively (born 17 March 1933) is a British writer."
+    contexts = [f"Adrian Malcolm Conan Doyle\n{adrian}", f"Penelope Lively\n{lively}"]
+    assert choose(question, [adrian, lively], contexts) is None  # 1910 is the son's year
+    doyle = "Sir Arthur Ignatius Conan Doyle (22 May 1859 – 7 July 1930) was a British writer."
+    assert choose(question, [doyle, lively], [f"Arthur Conan Doyle\n{doyle}", contexts[1]]) == "Arthur Conan Doyle"
+    # A year in brackets right after the name is its own, whatever the passage is about.
+    arabi = "The word is derived from the nickname of Ibn Arabi (1165–1240), the greatest shaykh."
+    haq = "Mahbub ul Haq (24 February 1934 – 16 July 1998) was a Pakistani economist."
+    assert choose("Who was born first, Mahbub ul Haq or Ibn Arabi?", [haq, arabi],
+                  [f"Mahbub ul Haq\n{haq}", f"Akbarian school\n{arabi}"]) == "Ibn Arabi"
+
+
+def test_options_of_the_same_year_are_told_apart_by_the_day():
+    question = "Who was born first, Ulf Merbold or Miroslaw Hermaszewski?"
+    merbold = "Ulf Dietrich Merbold (born June 20, 1941) is a German physicist."
+    hermaszewski = "Miroslaw Hermaszewski (born 15 September 1941) is a retired Polish cosmonaut."
+    assert choose(question, [merbold, hermaszewski]) == "Ulf Merbold"
+    assert choose(question, [merbold, "Miroslaw Hermaszewski (born 1941) is a cosmonaut."]) is None
+
+
 def test_a_pair_of_names_inside_the_question_is_no_comparison():
     assert comparison("Does Choi Eunmi expect relations between Seoul and Tokyo to stay steady?") is None
     c = comparison("Were the bands Skin Yard and Ostava from the U.S.?")
