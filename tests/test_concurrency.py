@@ -18,6 +18,9 @@ try:  # tests/ is on sys.path under pytest's default "prepend" import mode
 except ImportError:  # pragma: no cover
     from tests.helpers import free_port
 
+# `make test` runs this module after the rest, on its own: it times answers side by side.
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[1]
 THREADS, PER_THREAD = 8, 10
 

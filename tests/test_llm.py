@@ -23,6 +23,9 @@ try:  # tests/ is on sys.path under pytest's default "prepend" import mode
 except ImportError:  # pragma: no cover
     from tests.openai_stub import Reply, StubOpenAI
 
+# `make test` runs this module after the rest, on its own: it times retries and deadlines.
+pytestmark = pytest.mark.serial
+
 MODEL = "briefing-test-model"
 DEFENSE_Q = "What did Takaichi pledge on defense spending?"
 PARAPHRASE = ("The Takaichi Cabinet has pledged to reach defense outlays of around 2% of GDP in FY2025, "

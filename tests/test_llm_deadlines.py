@@ -21,6 +21,9 @@ try:  # tests/ is on sys.path under pytest's default "prepend" import mode
 except ImportError:  # pragma: no cover
     from tests.openai_stub import Reply, StubOpenAI
 
+# `make test` runs this module after the rest, on its own: it times deadlines to half a second.
+pytestmark = pytest.mark.serial
+
 QUESTION = "What did Takaichi pledge on defense spending?"
 MSGS = [{"role": "user", "content": "What is the budget?"}]
 FIRST_TOKEN = 1.5

@@ -26,6 +26,9 @@ from helpers import free_port
 from rag.base.errors import BriefingError, StoreError
 from rag.base.settings import Settings
 
+# `make test` runs this module after the rest, on its own: its leases expire in two seconds.
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 CHROMA = Path(sys.executable).parent / "chroma"
