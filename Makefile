@@ -48,12 +48,13 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be SKIPPED"; }
 
-# Two workers for the two cores (TEST_WORKERS=0 runs everything in one process); the tests that
-# time themselves (marked `serial`) run afterwards on their own, so the others' load cannot fail them.
+# Two workers for the two cores (TEST_WORKERS=0 runs everything in one process), a module to a
+# worker so its fixtures are built once; the tests that time themselves or wait on a browser
+# (marked `serial`) run afterwards on their own, so the others' load cannot fail them.
 TEST_WORKERS ?= 2
 test: install-test browser
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial"
 	$(BIN)/python -m pytest -q -m serial
 
 # The bundled gold, then the outside sets whole (SQuAD 2.0, HotpotQA; eval/external/README.md):

@@ -22,6 +22,10 @@ except ImportError:  # pragma: no cover
     from tests.openai_stub import Reply, StubOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
+# `make test` runs this module after the rest, on its own: a real browser waits on the app
+# with timeouts, which another worker's load can exhaust.
+pytestmark = pytest.mark.serial
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
