@@ -14,6 +14,7 @@ import numpy as np
 from rag.answerability import AnswerCheck
 from rag.bm25 import BM25Index, sentence_match
 from rag.compared import unnamed
+from rag.editions import other_edition
 from rag.base.text import term_set
 from rag.question import (
     QuestionProfile,
@@ -153,6 +154,13 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         shown = " or ".join(f"“{t}”" for t in absent)
         evidence.abstain = True
         evidence.reason = f"the passages found say nothing about {shown}, so the comparison cannot be made"
+        return
+    found = "\n".join(p.text for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE])
+    editions = other_edition(profile.text, best.text, found)
+    if editions:
+        asked, other = editions
+        evidence.abstain = True
+        evidence.reason = f"the passages found are about “{other} …”, not “{asked} …”"
         return
     closest = evidence.sentences[:TYPE_TOP]
     if max(s.similarity for s in closest) < SIM_FLOOR and max(s.lexical for s in closest) < LEXICAL_FLOOR:
