@@ -122,12 +122,27 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
     return pair
 
 
+_DISAMBIGUATION = re.compile(r"\s*\([^()]*\)\s*$")  # "Struggle for Rome (board game)"
+
+
+def _titled(sentence: ScoredSentence, thing: str) -> bool:
+    """The sentence's document is titled with the thing's name, in its title or in the line it
+    opens with (a one-word title is no title to ingest): it is that thing's own."""
+    passage = sentence.passage
+    first_line = passage.text.split("\n", 1)[0] if passage.start == 0 else ""
+    wanted = term_set(thing)
+    return any(term_set(_DISAMBIGUATION.sub("", title)) == wanted for title in (passage.title, first_line) if title)
+
+
 def compared_sentences(evidence: Evidence) -> list[ScoredSentence]:
     """For a question comparing named things ("Are X and Y both ...?", "Which is older, X or
-    Y?"), the best sentence about each of them, so the answer quotes what it compares."""
+    Y?"), the best sentence about each of them, so the answer quotes what it compares: from the
+    document titled with its name when there is one ("Catan", not "Catan Dice Game"), where
+    what it is and when it began are said of it and not of a namesake."""
     out: list[ScoredSentence] = []
     for thing in compared_things(evidence.profile.text):
-        about = next((s for s in evidence.sentences if _about(s, thing) and s not in out), None)
+        candidates = [s for s in evidence.sentences if _about(s, thing) and s not in out]
+        about = next((s for s in candidates if _titled(s, thing)), candidates[0] if candidates else None)
         if about is not None:
             out.append(about)
     return out

@@ -88,3 +88,31 @@ def test_a_thing_no_passage_names_makes_the_answer_abstain_and_say_which(band_br
     # The same holds for a yes/no comparison.
     answer = band_briefing.ask("Are Copper Lanterns and Iron Heron both rock bands?")
     assert answer.abstained and "“Iron Heron”" in answer.text, answer.text
+
+
+# One game, and two others named after it: their sentences name it too, match the question better
+# than its own document's, and give later years than its own.
+GAME_DOCS = {
+    "reef-cove.txt": "Reef Cove\n\nReef Cove is a board game designed by Ada Lind, first published in 2002.\n",
+    "harbor-game.txt": "Harbor Game\n\nHarbor Game, by Otto Brenner, came out in 1995 and sold widely.\n",
+    "harbor-game-dice.txt": ("Harbor Game Dice\n\nHarbor Game Dice is a board game based on Harbor Game, "
+                             "published in 2007.\n"),
+    "harbor-game-cards.txt": ("Harbor Game Cards\n\nHarbor Game Cards is a board game of cards published in 2010, "
+                              "the second Harbor Game spin-off.\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def game_briefing(tmp_path_factory):
+    return indexed_briefing(tmp_path_factory, GAME_DOCS, "titled")
+
+
+def test_each_option_is_quoted_from_the_document_titled_with_its_name(game_briefing):
+    """"Harbor Game Dice ... published in 2007" names Harbor Game but is another game's year: the
+    option's own document (its title line is the option's name) is the one quoted and compared."""
+    answer = game_briefing.ask("Which board game was published most recently, Reef Cove or Harbor Game?")
+    assert not answer.abstained, answer.text
+    assert answer.text.startswith("Reef Cove. "), answer.text
+    cited = {c.passage.source for c in answer.citations}
+    assert {"reef-cove.txt", "harbor-game.txt"} <= cited, answer.text
+    assert "1995" in answer.text and "2002" in answer.text
