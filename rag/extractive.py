@@ -127,11 +127,12 @@ _DISAMBIGUATION = re.compile(r"\s*\([^()]*\)\s*$")  # "Struggle for Rome (board 
 
 def _titled(sentence: ScoredSentence, thing: str) -> bool:
     """The sentence's document is titled with the thing's name, in its title or in the line it
-    opens with (a one-word title is no title to ingest): it is that thing's own."""
+    opens with (ingest keeps no title of under three words: "Catan"): it is that thing's own."""
     passage = sentence.passage
     first_line = passage.text.split("\n", 1)[0] if passage.start == 0 else ""
     wanted = term_set(thing)
-    return any(term_set(_DISAMBIGUATION.sub("", title)) == wanted for title in (passage.title, first_line) if title)
+    return bool(wanted) and any(term_set(_DISAMBIGUATION.sub("", title)) == wanted
+                                for title in (passage.title, first_line) if title)
 
 
 def compared_sentences(evidence: Evidence) -> list[ScoredSentence]:
