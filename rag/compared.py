@@ -4,9 +4,10 @@ each of them needs.
 "Who was born earlier, Emma Bull or Virginia Woolf?" and "Are Hot Rod and The Memory of Our
 People both magazines?" can only be answered from passages about each thing compared. One
 retrieval for the whole question often finds one side only (its name dominates the passages),
-so a thing the retrieved passages never name gets a retrieval of its own (`compared_hop`). A
-thing still named by no passage after that makes the evidence stage abstain and say which one
-(`unnamed`): answering from one side would be a guess dressed up as a comparison.
+so a thing the passages the evidence stage reads never name gets a retrieval of its own
+(`compared_hop`; a passage further down would never be quoted). A thing still named by none
+of them after that makes the evidence stage abstain and say which one (`unnamed`): answering
+from one side would be a guess dressed up as a comparison.
 
 A passage names a thing when it holds every content word of it, a misspelling or another
 inflection counting (rag.spelling), nationality words aside: "Are both Jim McBride and Neil
@@ -159,18 +160,22 @@ def unnamed(question: str, passages: list[Passage]) -> list[str]:
     return _unnamed(compared_things(question), passages)
 
 
-def compared_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None) -> Retrieval:
-    """`retrieval` with, for each compared thing its passages never name, the best passage of a
-    retrieval for that thing (the question without the other things), placed right after the
-    first two passages; `retrieval` itself when nothing is missing or nothing was found."""
+def compared_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None,
+                 read: int | None = None) -> Retrieval:
+    """`retrieval` with, for each compared thing its first `read` passages (the ones the evidence
+    stage reads; None: all) never name, the best passage of a retrieval for that thing (the
+    question without the other things), placed right after the first two passages; `retrieval`
+    itself when nothing is missing or nothing was found. A passage further down that names the
+    thing counts for nothing: it would never be quoted."""
     if not retrieval.passages:
         return retrieval
     t0 = time.perf_counter()
     things = compared_things(retrieval.question)
-    missing = _unnamed(things, retrieval.passages)
+    window = retrieval.passages[:read]
+    missing = _unnamed(things, window)
     if not missing:
         return retrieval
-    have = {p.chunk_id for p in retrieval.passages}
+    have = {p.chunk_id for p in window}
     kept: list[Passage] = []
     for thing in missing:
         query = retrieval.question
@@ -184,7 +189,8 @@ def compared_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=Non
     if not kept:
         return retrieval
     head = retrieval.passages[:_HEAD]
-    merged = head + kept + retrieval.passages[_HEAD:]
+    moved = {p.chunk_id for p in kept}
+    merged = head + kept + [p for p in retrieval.passages[_HEAD:] if p.chunk_id not in moved]
     timings = dict(retrieval.timings, compared=time.perf_counter() - t0)
     return replace(retrieval, passages=merged[:max(k, len(head) + len(kept))], timings=timings,
                    hop_passages=retrieval.hop_passages + tuple(p.chunk_id for p in kept))

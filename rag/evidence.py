@@ -37,7 +37,7 @@ LEXICAL_FLOOR = 0.50  # ...unless it shares at least this (idf-weighted) share o
 TYPE_WINDOW = 0.08  # an answer of the asked type must score within this of the best sentence...
 TYPE_TOP = 3  # ...and be among the best few
 SIM_WEIGHT = 0.55  # the rest of 0.9 goes to term coverage (weights tried: 0.4-0.55 on gold)
-_PASSAGES_FOR_EVIDENCE = 6
+PASSAGES_READ = 6  # the best passages whose sentences are scored; a passage below them is never quoted
 _MIN_WORDS = 4
 _KIND_NAMES = {"number": "a figure", "percentage": "a percentage", "date": "a date", "expansion": "the expansion"}
 
@@ -91,7 +91,7 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
     passages = retrieval.passages
     if not passages:
         return Evidence(profile, passages, [], abstain=True, reason="nothing in the selected documents matches")
-    top = passages[:_PASSAGES_FOR_EVIDENCE]
+    top = passages[:PASSAGES_READ]
     rank_of = {p.chunk_id: i for i, p in enumerate(top)}
     bm25 = snapshot.bm25
     metas, vectors = snapshot.sentences_of(rank_of)
@@ -149,13 +149,13 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         evidence.abstain = True
         evidence.reason = f"the documents never mention {shown}"
         return
-    absent = unnamed(profile.text, evidence.passages)
+    absent = unnamed(profile.text, evidence.passages[:PASSAGES_READ])
     if absent:
         shown = " or ".join(f"“{t}”" for t in absent)
         evidence.abstain = True
         evidence.reason = f"the passages found say nothing about {shown}, so the comparison cannot be made"
         return
-    found = "\n".join(p.text for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE])
+    found = "\n".join(p.text for p in evidence.passages[:PASSAGES_READ])
     editions = other_edition(profile.text, best.text, found)
     if editions:
         asked, other = editions
@@ -189,7 +189,7 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         evidence.reason = (f"the closest passages do not say this about {shown}" if shown
                            else "the closest passages do not answer what is asked")
         return
-    retrieved = frozenset().union(*(term_set(p.text) for p in evidence.passages[:_PASSAGES_FOR_EVIDENCE]))
+    retrieved = frozenset().union(*(term_set(p.text) for p in evidence.passages[:PASSAGES_READ]))
     evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)
 
 

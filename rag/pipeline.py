@@ -25,7 +25,7 @@ from rag.base.settings import Settings
 from rag.base.types import Answer, Passage
 from rag.chat import ChatClient, OpenAIChat
 from rag.condense import Condenser
-from rag.evidence import gather
+from rag.evidence import PASSAGES_READ, gather
 from rag.answerability import AnswerCheck, build_check
 from rag.collection import CollectionAnswerer
 from rag.differences import dated, with_conflicts
@@ -197,7 +197,7 @@ class Briefing:
         # A bridge question's answer sits in a passage about an entity the first passages name.
         retrieval = second_hop(self.retriever, retrieval, self.settings.top_k, filters)
         # A comparison needs a passage about each thing compared.
-        retrieval = compared_hop(self.retriever, retrieval, self.settings.top_k, filters)
+        retrieval = compared_hop(self.retriever, retrieval, self.settings.top_k, filters, read=PASSAGES_READ)
         # The evidence reads the index version the passages came from, even if a newer one
         # arrived meanwhile.
         evidence = gather(retrieval, retrieval.snapshot or self.retriever.snapshot(), self.answer_check)

@@ -72,6 +72,22 @@ def test_a_thing_the_first_passages_miss_gets_a_retrieval_of_its_own(band_briefi
     assert compared_hop(retriever, merged, 3) is merged  # nothing missing: nothing asked
 
 
+def test_a_thing_named_only_below_the_passages_read_gets_its_passage_moved_up(band_briefing):
+    """The evidence stage reads the first few passages: a thing named only further down would
+    never be quoted, so it counts as missing, and its passage goes up once, not twice."""
+    retriever = band_briefing.retriever
+    full = retriever.retrieve(CHOICE, 8)
+    others = [p for p in full.passages if p.source != "vellum-tide.txt"]
+    vellum = next(p for p in full.passages if p.source == "vellum-tide.txt")
+    first = replace(full, passages=others[:7] + [vellum])
+    assert unnamed(CHOICE, first.passages) == [] and unnamed(CHOICE, first.passages[:6]) == ["Vellum Tide"]
+    assert compared_hop(retriever, first, 8) is first  # reading them all, nothing is missing
+    merged = compared_hop(retriever, first, 8, read=6)
+    sources = [p.source for p in merged.passages]
+    assert sources[2] == "vellum-tide.txt" and sources.count("vellum-tide.txt") == 1, sources
+    assert len(merged.passages) == 8
+
+
 def test_the_answer_names_the_option_its_quotes_decide_and_quotes_both_sides(band_briefing):
     answer = band_briefing.ask(CHOICE)
     assert not answer.abstained, answer.text
