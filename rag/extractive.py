@@ -163,6 +163,8 @@ def _merge(first: list[ScoredSentence], rest: list[ScoredSentence]) -> list[Scor
 
 _CONTINUATION = re.compile(r"^[\"“‘']?(These|This|They|Those|Such|That|It|Its|Their|He|She)\b")
 _CONCLUSION = re.compile(r"^(Thus|Therefore|Hence|As a result|Consequently|For this reason|That is why|This is why)\b")
+_PERSONAL = re.compile(r"^[\"“‘']?(He|She|They|His|Her|Their)\b")  # who is meant is said earlier
+_OPENING_REACH = 3  # a document's opening names who "she" is for its next few sentences, not further
 _LIST_ITEMS = 4
 
 
@@ -196,6 +198,13 @@ def add_continuations(chosen: list[ScoredSentence], evidence: Evidence) -> list[
         after = document[i + 1:]
         if before and _CONCLUSION.match(sentence.text):
             take(before)
+        # "She currently plays bass in the band", a few sentences into a document: its opening
+        # sentence says who she is, unless a quote before it from the same document does.
+        if _PERSONAL.match(sentence.text) and sentence.passage.start == 0 and not any(
+                s.passage.doc_id == sentence.passage.doc_id and s.start < sentence.start for s in result):
+            own = [s for s in document if s.passage.chunk_id == sentence.passage.chunk_id]
+            if 0 < own.index(sentence) <= _OPENING_REACH:
+                take(own[0])
         if sentence.text.rstrip().endswith(":"):
             for item in after[:_LIST_ITEMS]:
                 take(item)
