@@ -17,6 +17,8 @@ from rag.compared import unnamed
 from rag.editions import other_edition
 from rag.base.text import term_set
 from rag.question import (
+    asked_kind,
+    names_kind,
     QuestionProfile,
     analyze,
     asks_about_past_event,
@@ -98,6 +100,8 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
     question_terms = list(profile.terms)
     phrases = quoted_phrases(profile.text)
     named = set(retrieval.named_docs)
+    # A typed question ("in what year") already scores by its type.
+    kind = asked_kind(profile.text) if profile.answer_type == "any" else ""
     passage_coverage = {p.chunk_id: lexical_coverage(question_terms, p.text, bm25) for p in top}
     seen: dict[tuple[str, int], ScoredSentence] = {}
     sims = vectors @ retrieval.query_vector if len(metas) else np.zeros(0)
@@ -111,6 +115,7 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
             sentence_match(float(sim), lexical, SIM_WEIGHT, total=0.9)
             + 0.10 * passage_coverage[meta["chunk_id"]]
             + (0.06 if type_match and profile.answer_type != "any" else 0.0)
+            + (0.06 if names_kind(kind, meta["text"], profile.text) else 0.0)
             + 0.03 / (1 + rank)
             + (0.15 if phrases and any(ph in _fold(meta["text"]) for ph in phrases) else 0.0)
             + (0.05 if meta["doc_id"] in named else 0.0)

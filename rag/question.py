@@ -140,3 +140,27 @@ def matches_type(answer_type: str, sentence: str) -> bool:
     if answer_type == "expansion":
         return bool(re.search(r"\([A-Z]{2,}\)", sentence))
     return True
+
+
+# "Tysons Galleria is located in what county?": the answer is a name of that kind, and English
+# often writes the kind into the name ("Fairfax County", "Texas Tech University").
+_ASKED_KIND = re.compile(r"\b(?:[Ww]hat|[Ww]hich)\s+([a-z][a-z-]{2,})\b")
+
+
+def asked_kind(question: str) -> str:
+    """The noun a "what/which <noun>" question asks for ("county"), or ""."""
+    match = _ASKED_KIND.search(question)
+    if not match or match.group(1) in _QUESTION_WORDS or match.group(1) in STOPWORDS:
+        return ""
+    return match.group(1)
+
+
+def names_kind(kind: str, sentence: str, question: str) -> bool:
+    """Whether the sentence holds a name ending in the asked kind ("Fairfax County") that the
+    question does not already give."""
+    if not kind:
+        return False
+    pattern = rf"\b((?:[A-Z][\w'.&-]*\s+)+){kind.capitalize()}s?\b"
+    asked = set(terms(question))
+    return any(not set(terms(m.group(1))) <= asked for m in re.finditer(pattern, sentence))
+
