@@ -203,7 +203,7 @@ def add_continuations(chosen: list[ScoredSentence], evidence: Evidence) -> list[
         if _PERSONAL.match(sentence.text) and sentence.passage.start == 0 and not any(
                 s.passage.doc_id == sentence.passage.doc_id and s.start < sentence.start for s in result):
             own = [s for s in document if s.passage.chunk_id == sentence.passage.chunk_id]
-            if 0 < own.index(sentence) <= _OPENING_REACH:
+            if 0 < [s.start for s in own].index(sentence.start) <= _OPENING_REACH:
                 take(own[0])
         if sentence.text.rstrip().endswith(":"):
             for item in after[:_LIST_ITEMS]:

@@ -163,4 +163,3 @@ def names_kind(kind: str, sentence: str, question: str) -> bool:
     pattern = rf"\b((?:[A-Z][\w'.&-]*\s+)+){kind.capitalize()}s?\b"
     asked = set(terms(question))
     return any(not set(terms(m.group(1))) <= asked for m in re.finditer(pattern, sentence))
-
