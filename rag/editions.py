@@ -34,8 +34,11 @@ def other_edition(question: str, answer_text: str, passages_text: str) -> tuple[
     """(the question's edition, the one the answer is about), e.g. ("1974 Texas", "1986 Texas"),
     when the answer's sentence names the question's thing with another edition of the same kind
     and the passages found never name the question's; otherwise None."""
+    asked = _editions(question)
+    if not asked:
+        return None  # most questions name no edition: the passages need not be read
     found = set(_editions(passages_text))
-    for edition, name in _editions(question):
+    for edition, name in asked:
         if (edition, name) in found:
             continue
         others = [e for e, n in _editions(answer_text) if n == name and e != edition and _kind(e) == _kind(edition)]

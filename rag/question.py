@@ -155,11 +155,17 @@ def asked_kind(question: str) -> str:
     return match.group(1)
 
 
+@lru_cache(maxsize=256)
+def _kind_names(kind: str, question: str) -> tuple[re.Pattern, frozenset[str]]:
+    """The pattern of a name ending in `kind`, and the question's terms: built once per question,
+    not once per sentence scored."""
+    return re.compile(rf"\b((?:[A-Z][\w'.&-]*\s+)+){kind.capitalize()}s?\b"), frozenset(terms(question))
+
+
 def names_kind(kind: str, sentence: str, question: str) -> bool:
     """Whether the sentence holds a name ending in the asked kind ("Fairfax County") that the
     question does not already give."""
     if not kind:
         return False
-    pattern = rf"\b((?:[A-Z][\w'.&-]*\s+)+){kind.capitalize()}s?\b"
-    asked = set(terms(question))
-    return any(not set(terms(m.group(1))) <= asked for m in re.finditer(pattern, sentence))
+    pattern, asked = _kind_names(kind, question)
+    return any(not set(terms(m.group(1))) <= asked for m in pattern.finditer(sentence))
