@@ -32,6 +32,7 @@ _HEAD = 2  # the compared things' own passages go right after the first hop's be
 _KEPT = 1  # ...one per thing the first retrieval missed
 _HOP_K = 4  # passages asked of each thing's retrieval
 _NATIONALITY_WORDS = {form for form in COUNTRY_FORMS if " " not in form}  # "American", "Irish"
+_OPTION_WORDS = 6  # an option after a comma, or closing the question, is taken whole up to this long
 _OR = re.compile(r"\s+or\s+", re.I)
 AUX = re.compile(r"^\s*(are|is|was|were|do|does|did|has|have|had|can|could|will|would|should)\b\s*", re.I)
 _CONNECT = NAME_CONNECTORS | {"a", "an", "in"}  # the name connectors, and the articles and "in" compared names carry
@@ -85,6 +86,7 @@ def comparison(question: str) -> Comparison | None:
     subject = len(left) - len(first.split()) <= 2
     if not (subject or re.search(r"\b(both|same)\b", question, re.I)):
         return None
+    parts[1] = re.sub(r"^(?:the|a|an)\s+(?=[A-Z])", "", parts[1])  # "... and the Battle of X fought in ..."
     right = tokens(parts[1])
     second = name_at(right, forward=True)
     if not first or not second:
@@ -121,12 +123,18 @@ def choice(question: str) -> tuple[str, str] | None:
     if all(quoted):
         return quoted[0].group(1), quoted[1].group(1)
     cut = head.rfind(",") if "," in head else max(head.rfind(":"), head.rfind(";"), head.rfind("?"))
-    first = name_at(tokens(head[cut + 1:]), forward=False)
+    segment = head[cut + 1:].strip()
+    tail = tail.split(",", 1)[0].strip()  # "X or Y, had more members?", "Y, the 1970 documentary"
+    # Set off by a comma, each option stands whole, lower-case words and all ("..., Icehouse
+    # pieces or Kill Doctor Lucky?"); without one, the names around "or" are the options.
     right = tokens(tail)
-    second = name_at(right, forward=True)
+    set_off = "," in head and _capital(segment) and _capital(tail)
+    whole = set_off and len(tokens(segment)) <= _OPTION_WORDS and len(right) <= _OPTION_WORDS
+    first = segment if whole else name_at(tokens(segment), forward=False)
+    second = tail if whole else name_at(right, forward=True)
     if not first or not second or len(second.split()) != len(right):
         return None
-    return _as_written(first, head[cut + 1:]).rstrip("."), _as_written(second, tail).rstrip(" ?")
+    return _as_written(first, segment).rstrip("."), _as_written(second, tail).rstrip(" ?")
 
 
 def compared_things(question: str) -> tuple[str, ...]:

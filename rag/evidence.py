@@ -109,6 +109,8 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
         if meta.get("heading") or len(meta["text"].split()) < _MIN_WORDS:
             continue
         rank = rank_of[meta["chunk_id"]]
+        if _title_line(meta["text"], top[rank]):
+            continue
         lexical = bm25.coverage(question_terms, snapshot.sentence_terms(meta))
         type_match = matches_type(profile.answer_type, meta["text"])
         score = (
@@ -130,6 +132,17 @@ def gather(retrieval: Retrieval, snapshot: CorpusSnapshot, check: AnswerCheck | 
     # passages (the bridge and the answer), which no single window shows together.
     _decide(evidence, bm25, None if retrieval.hop_passages else check)
     return evidence
+
+
+def _title_line(text: str, passage: Passage) -> bool:
+    """A document's first line that its next sentence opens by repeating ("United States v.
+    Paramount Pictures, Inc.\nUnited States v. Paramount Pictures, Inc., 334 US 131 (1948) was
+    ..."): a title ingest did not take for one (it ends like a sentence); it answers nothing."""
+    if passage.start != 0:
+        return False
+    first, _, rest = passage.text.partition("\n")
+    line = first.strip()
+    return line == text.strip() and rest.lstrip().startswith(line.rstrip("."))
 
 
 def _known(term: str, bm25: BM25Index) -> bool:

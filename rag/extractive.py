@@ -17,7 +17,7 @@ from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
 from rag.compared import compared_things, names
-from rag.verdict import choose, decide
+from rag.verdict import choose, decide, gives_value
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950
@@ -140,12 +140,24 @@ def compared_sentences(evidence: Evidence) -> list[ScoredSentence]:
     Y?"), the best sentence about each of them, so the answer quotes what it compares: from the
     document titled with its name when there is one ("Catan", not "Catan Dice Game"), where
     what it is and when it began are said of it and not of a namesake."""
+    question = evidence.profile.text
     out: list[ScoredSentence] = []
-    for thing in compared_things(evidence.profile.text):
+    for thing in compared_things(question):
         candidates = [s for s in evidence.sentences if _about(s, thing) and s not in out]
         about = next((s for s in candidates if _titled(s, thing)), candidates[0] if candidates else None)
-        if about is not None:
-            out.append(about)
+        if about is None:
+            continue
+        out.append(about)
+        # "Which was released first?": when the sentence about it gives no year, its document's
+        # first sentence that does ("The game system was invented ... in 1987") is quoted too, or
+        # the choice is left undecided for want of a value the passage holds. The first, not the
+        # best-scoring: a document states the count of its species or its founding year early,
+        # and a later "one species ... is deciduous" counts something else.
+        if not gives_value(question, about.text):
+            own = min((s for s in evidence.sentences if s.passage.doc_id == about.passage.doc_id
+                       and s not in out and gives_value(question, s.text)), key=lambda s: s.start, default=None)
+            if own is not None:
+                out.append(own)
     return out
 
 

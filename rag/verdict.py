@@ -39,6 +39,7 @@ _FRAMING = {"both", "considered", "described", "located", "based", "type", "kind
 _PLACE_NOUNS = {"city", "town", "country", "state", "county", "neighborhood", "neighbourhood", "region", "province",
                 "district", "area", "island", "continent"}
 _NATIONALITY_NOUNS = {"nationality", "country", "citizenship", "origin"}
+_CENTURY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[\s-]+century\b", re.I)
 _ABOUT_CHARS = 120  # a quote from a passage opening with a name (this far in) is about it
 _OWN_CHARS = 80  # a passage naming a thing this early is about it (a title line, a first sentence's subject)
 _MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
@@ -134,6 +135,17 @@ def compare(c: Comparison, quotes: list[str], contexts: list[str]) -> str | None
         if any(v is None for v in values):
             return None
         return "yes" if len(set(values)) == 1 else "no"
+    century = _CENTURY.search(c.attribute)
+    if century:
+        # "Were both battles fought in the 19th century?": the century of each thing's year, read
+        # from its own passage when one is quoted ("Battle of Stones River" half-names "Battle of
+        # the Ch'ongch'on River").
+        own = [_own_texts(thing, quotes, contexts) or g for thing, g in zip(c.things, groups)]
+        years = [_YEAR.search(" ".join(texts)) for texts in own]
+        if not all(years):
+            return None
+        asked = int(century.group(1))
+        return "yes" if all((int(y.group()) - 1) // 100 + 1 == asked for y in years) else "no"
     wanted = _attribute_terms(c.attribute)
     if not wanted:
         return None
@@ -193,9 +205,13 @@ def decide(question: str, quotes: list[str], contexts: list[str] | None = None) 
 # A choice question's comparative: which option wins by what its quotes say.
 _EARLIER = re.compile(r"\b(?:first|earlier|earliest|older|oldest|sooner)\b", re.I)
 _LATER = re.compile(r"\b(?:younger|youngest|newer|newest|later|latest|more recent(?:ly)?|most recent(?:ly)?)\b", re.I)
-_MORE = re.compile(r"\b(?:more|most)\s+(?:[\w-]+\s+)?([\w-]+)", re.I)  # "more species", "more studio albums"
-_FEWER = re.compile(r"\b(?:fewer|fewest|less)\s+(?:[\w-]+\s+)?([\w-]+)", re.I)
+_MORE = re.compile(r"\b(?:more|most)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)  # "more species", "more studio albums"
+_FEWER = re.compile(r"\b(?:fewer|fewest|less)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+# "Who had the best singles ranking?": a rank is a place ("World No. 7"), the smaller the better.
+_RANKING = re.compile(r"\b(?:best|better|highest|higher|top)\s+((?:[\w-]+\s+){0,2}?)(?:rank|ranking|ranked|position)\b", re.I)
+_PLACE = re.compile(r"\b(?:No\.|number|#)\s?(\d{1,4})\b", re.I)
+_RANK_REACH = 6  # a place belongs to the nearest qualifier ("No. 7 in singles") this many words away
 _COUNT_REACH = 3  # a count stands at most this many words before what it counts ("four studio albums")
 
 
@@ -232,6 +248,30 @@ def _count(noun: str, texts: list[str]) -> int | None:
                 if value in _COUNT_WORDS:
                     return _COUNT_WORDS[value]
     return None
+
+
+def _rank(qualifier: set[str], texts: list[str]) -> int | None:
+    """The best place the texts give ("reaching a career-high of World No. 7 in singles"), of
+    the ranking the question qualifies ("singles"): a place counts only within a few words of
+    every qualifying word, so "No. 1 in doubles" is no singles ranking."""
+    best = None
+    for text in texts:
+        words = re.findall(r"[\w.#]+", text)
+        lowered = [canonical(w.strip(".")) for w in words]
+        for match in _PLACE.finditer(text):
+            at = len(re.findall(r"[\w.#]+", text[:match.start()]))
+            near = set(lowered[max(0, at - _RANK_REACH):at + _RANK_REACH])
+            if qualifier <= near:
+                place = int(match.group(1))
+                best = place if best is None else min(best, place)
+    return best
+
+
+def _ranking(question: str) -> set[str] | None:
+    """The qualifier of a ranking a choice question compares ({"singles"} for "the best singles
+    ranking"), or None when it compares no ranking."""
+    found = _RANKING.search(question)
+    return None if found is None else term_set(found.group(1))
 
 
 # "Which band", "Which of the following", "Who": the words that ask, not what is asked of the options.
@@ -273,6 +313,29 @@ def _chosen_by_property(question: str, options: tuple[str, str], groups: list[li
     return None
 
 
+def _counted(found: re.Match, options: tuple[str, str]) -> str:
+    """The noun a "more"/"fewer" counts: its second word ("more studio albums") unless that word
+    begins an option ("more species Eucryphia or Lepidozamia?")."""
+    first, second = found.group(1), found.group(2)
+    option_words = {w for option in options for w in term_set(option)}
+    return second if second and canonical(second) not in option_words else first
+
+
+def gives_value(question: str, text: str) -> bool:
+    """Whether `text` gives what a choice question compares its options by: a year for "Which
+    was released first, X or Y?", a count of the noun for "Which genus has more species?"; False
+    for any other question (a choice by property, a yes/no question)."""
+    if choice(question) is None:
+        return False
+    if _LATER.search(question) or _EARLIER.search(question):
+        return _YEAR.search(text) is not None
+    qualifier = _ranking(question)
+    if qualifier is not None:
+        return _rank(qualifier, [text]) is not None
+    more = _MORE.search(question) or _FEWER.search(question)
+    return more is not None and _count(_counted(more, choice(question)), [text]) is not None
+
+
 def choose(question: str, quotes: list[str], contexts: list[str] | None = None) -> str | None:
     """The option a choice question ("Who was born first, X or Y?", "Which genus has more
     species, X or Y?", "Which band is from England, X or Y?") picks by what the quotes about each
@@ -295,11 +358,15 @@ def choose(question: str, quotes: list[str], contexts: list[str] | None = None) 
         if all(values) and values[0][0] == values[1][0] and not (values[0][1] and values[1][1]):
             return None  # the same year, and no days to tell them apart
         pick = max if later else min
+    elif _ranking(question) is not None:
+        qualifier = _ranking(question)
+        values = [_rank(qualifier, g) for g in groups]
+        pick = min
     else:
         more, fewer = _MORE.search(question), _FEWER.search(question)
         if not (more or fewer):
             return _chosen_by_property(question, options, groups)
-        noun = (more or fewer).group(1)
+        noun = _counted(more or fewer, options)
         values = [_count(noun, g) for g in groups]
         pick = max if more else min
     if any(v is None for v in values) or values[0] == values[1]:

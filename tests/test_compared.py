@@ -31,12 +31,20 @@ def test_a_choice_closes_the_question():
     assert choice("Which novelist wrote under the pen name Walter Ericson: Laura Esquivel or Howard Fast?") == (
         "Laura Esquivel", "Howard Fast")
     assert choice("Who has more scope of profession, Phil Rosen or  Delmer Daves") == ("Phil Rosen", "Delmer Daves")
+    # Set off by commas, an option is taken whole, its lower-case words too.
+    assert choice("Which game was released first, Icehouse pieces or Kill Doctor Lucky?") == (
+        "Icehouse pieces", "Kill Doctor Lucky")
+    assert choice("Which band, Letters to Cleo or Screaming Trees, had more members?") == (
+        "Letters to Cleo", "Screaming Trees")
+    assert choice("Which magazine is for adults, Jack and Jill or Paper?") == ("Jack and Jill", "Paper")
     assert choice("Did the minister resign or stay on after the vote?") is None  # no names
     assert choice("Did Lit or Adorable tour Japan in 1998?") is None  # the choice does not close it
     assert choice("Was it Lit or Adorable or Sloan?") is None
 
 
 def test_compared_things_are_a_yes_no_comparison_or_a_choice():
+    assert compared_things("Were both the Battle of Stones River and the Battle of the Cold Ford fought in the "
+                           "19th century?") == ("Battle of Stones River", "Battle of the Cold Ford")
     assert compared_things("Are Hot Rod and The Memory of Our People both magazines?") == (
         "Hot Rod", "The Memory of Our People")
     assert compared_things(CHOICE) == ("Copper Lanterns", "Vellum Tide")
@@ -132,3 +140,31 @@ def test_each_option_is_quoted_from_the_document_titled_with_its_name(game_brief
     cited = {c.passage.source for c in answer.citations}
     assert {"reef-cove.txt", "harbor-game.txt"} <= cited, answer.text
     assert "1995" in answer.text and "2002" in answer.text
+
+
+# A game whose own document gives its year only in its second sentence, after a first that the
+# question matches better; and a genus whose count comes after its description.
+VALUE_DOCS = {
+    "tin-pyramids.txt": ("Tin pyramids\n\nTin pyramids are stackable game pieces and a game system for abstract "
+                         "board games. The game system was invented by Mara Quill in 1987, for a game of its own.\n"),
+    "lantern-dice.txt": "Lantern Dice\n\nLantern Dice is a board game released in 1996 by Foxglove Games.\n",
+    "grey-thorn.txt": ("Greythorn\n\nGreythorn is a small genus of shrubs native to the hills of the south coast. "
+                       "There are seven species, two in the west and five in the east. One species is deciduous.\n"),
+    "sand-palm.txt": "Sandpalm\n\nSandpalm is a genus of two species of palm, both native to the dunes.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def value_briefing(tmp_path_factory):
+    return indexed_briefing(tmp_path_factory, VALUE_DOCS, "values")
+
+
+def test_an_options_value_is_quoted_from_its_document_when_its_best_sentence_lacks_it(value_briefing):
+    answer = value_briefing.ask("Which game was released first, Tin pyramids or Lantern Dice?")
+    assert not answer.abstained, answer.text
+    assert answer.text.startswith("Tin pyramids. "), answer.text
+    assert "1987" in answer.text and "1996" in answer.text
+    # The document's first count of species, not a later "One species is deciduous".
+    answer = value_briefing.ask("Which genus has more species, Greythorn or Sandpalm?")
+    assert answer.text.startswith("Greythorn. "), answer.text
+    assert "There are seven species" in answer.text

@@ -7,7 +7,7 @@ import pytest
 
 from eval.metrics import verdict_given
 from rag.compared import comparison
-from rag.verdict import choose, decide, nationality_forms
+from rag.verdict import choose, decide, gives_value, nationality_forms
 
 DERRICKSON = "Scott Derrickson (born July 16, 1966) is an American director, screenwriter and producer."
 WOOD = "Edward Davis Wood Jr. (October 10, 1924 – December 10, 1978) was an American filmmaker, actor and writer."
@@ -103,6 +103,45 @@ def test_a_choice_of_the_option_whose_quotes_state_what_is_asked():
     ranking = "Who had the best singles ranking, Roberta Vinci or Jorge Lozano?"
     assert choose(ranking, ["Roberta Vinci is an Italian tennis player.",
                             "Jorge Lozano reached his best singles ranking of World No. 40."]) is None
+
+
+def test_both_in_a_century_compares_the_century_of_each_things_year():
+    question = "Were both the Battle of Stones River and the Battle of the Cold Ford fought in the 19th century?"
+    stones = "The Battle of Stones River was fought from December 31, 1862, to January 2, 1863."
+    ford = "The Battle of the Cold Ford took place from November 25 to December 2, 1950."
+    contexts = [f"Battle of Stones River\n{stones}", f"Battle of the Cold Ford\n{ford}"]
+    assert decide(question, [stones, ford], contexts) == "no"
+    assert decide(question, [stones, ford.replace("1950", "1850")], contexts) == "yes"
+    assert decide(question, [stones, "The Battle of the Cold Ford was a decisive battle."], contexts) is None
+    assert decide(question.replace("19th", "20th"), [ford.replace("1950", "1901"), stones.replace(
+        "1862", "2000")], contexts[::-1]) == "yes"
+
+
+def test_a_ranking_is_compared_by_the_place_of_the_ranking_asked():
+    ranking = "Who had the best singles ranking, Roberta Vinci or Jorge Lozano?"
+    vinci = ("Up until 2015 she held the position of World No. 1 in doubles, while reaching a career-high of "
+             "World No. 7 in singles in May 2016.")
+    lozano = ["Jorge Lozano reached his highest doubles ranking of World No. 4 in 1988.",
+              "His highest singles ranking was World No. 51, achieved the following month."]
+    contexts = ["Roberta Vinci\nRoberta Vinci is an Italian tennis player. " + vinci] + [
+        "Jorge Lozano\nJorge Lozano is a tennis player from Mexico. " + " ".join(lozano)] * 2
+    # Vinci's No. 1 is a doubles place, Lozano's No. 4 too: 7 against 51 in singles.
+    assert choose(ranking, [vinci] + lozano, contexts) == "Roberta Vinci"
+    # A side with no singles place leaves the choice open.
+    assert choose(ranking, [vinci, lozano[0]], contexts[:2]) is None
+
+
+def test_the_counted_noun_is_not_an_options_first_word():
+    """Without a comma "more species Eucryphia or ..." counts species, not "Eucryphia"."""
+    question = "Which Genus has more species Eucryphia or Lepidozamia ?"
+    quotes = ["Eucryphia is a small genus of trees.", "There are seven species, two in South America.",
+              "Lepidozamia is a genus of two species of cycad."]
+    contexts = ["Eucryphia\n" + " ".join(quotes[:2])] * 2 + ["Lepidozamia\n" + quotes[2]]
+    assert choose(question, quotes, contexts) == "Eucryphia"
+    assert gives_value(question, quotes[1]) and not gives_value(question, quotes[0])
+    assert gives_value("Which game was released first, Icehouse pieces or Kill Doctor Lucky?",
+                       "The game system was invented in 1987.")
+    assert not gives_value("Are Eucryphia and Lepidozamia both genera?", quotes[1])  # no choice
 
 
 def test_a_year_is_an_options_own_only_in_a_passage_about_it():
