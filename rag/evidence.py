@@ -15,6 +15,7 @@ from rag.answerability import AnswerCheck
 from rag.bm25 import BM25Index, sentence_match
 from rag.compared import unnamed
 from rag.editions import other_edition
+from rag.hops import bridge_names, mentions
 from rag.base.text import term_set
 from rag.question import (
     asked_kind,
@@ -41,6 +42,7 @@ TYPE_TOP = 3  # ...and be among the best few
 SIM_WEIGHT = 0.55  # the rest of 0.9 goes to term coverage (weights tried: 0.4-0.55 on gold)
 PASSAGES_READ = 6  # the best passages whose sentences are scored; a passage below them is never quoted
 _MIN_WORDS = 4
+_OPENING_CHARS = 80  # a passage opening with a name (this far in) is about it
 _KIND_NAMES = {"number": "a figure", "percentage": "a percentage", "date": "a date", "expansion": "the expansion"}
 
 
@@ -186,7 +188,7 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         return
     if profile.answer_type in _KIND_NAMES:
         window = [s for s in evidence.sentences[:TYPE_TOP] if s.score >= best.score - TYPE_WINDOW]
-        if not any(s.type_match for s in window):
+        if not any(s.type_match for s in window) and not _bridged_type(evidence):
             kind = _KIND_NAMES[profile.answer_type]
             evidence.abstain, evidence.reason = True, f"the relevant passages do not give {kind}"
             return
@@ -209,6 +211,20 @@ def _decide(evidence: Evidence, bm25: BM25Index, check: AnswerCheck | None = Non
         return
     retrieved = frozenset().union(*(term_set(p.text) for p in evidence.passages[:PASSAGES_READ]))
     evidence.missing = as_written([e for e in profile.entities if e not in retrieved], profile.text)
+
+
+def _bridged_type(evidence: Evidence) -> bool:
+    """A sentence of the asked type in the passage about a name the best sentence brings in
+    ("... corporations such as Exxonmobil and Halliburton" -> "The Halliburton Company ... has
+    operations in more than 70 countries"): a bridge question's answer, which matches the
+    question less than the bridge sentence does, so it scores below the type window. Only in
+    another document: within one, a name the best sentence brings in is no second hop. (Names
+    from the best document's next sentences too let one bundled unanswerable question through.)"""
+    best = evidence.sentences[0]
+    bridges = bridge_names(evidence.profile.text, best.text)
+    return any(s.type_match and s.passage.doc_id != best.passage.doc_id
+               and any(mentions(term_set(s.passage.text[:_OPENING_CHARS]), name) for name in bridges)
+               for s in evidence.sentences)
 
 
 def as_written(stemmed: list[str], question: str) -> tuple[str, ...]:

@@ -82,6 +82,7 @@ def select_sentences(evidence: Evidence, max_sentences: int) -> list[ScoredSente
 
 _ABOUT_CHARS = 80  # a passage opening with a name (within this many characters) is about it
 _TYPED = ("number", "percentage", "date", "person")
+_RESIDUAL_WEIGHT = 1.0  # what the answer sentence adds to the bridge sentence counts this much
 
 
 def _about(sentence: ScoredSentence, name: str) -> bool:
@@ -103,7 +104,7 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
     doc = best.passage.doc_id
     bridges = [s for s in evidence.sentences if s.passage.doc_id == doc][:4]
     others = [s for s in evidence.sentences if s.passage.doc_id != doc]
-    pair, pair_score = [], (False, False, float("-inf"))
+    pair, pair_score = [], (False, False, False, float("-inf"))
     for bridge in bridges:
         residual = set(residual_terms(profile, term_set(bridge.text)))
         for name in bridge_names(question, bridge.text):
@@ -116,7 +117,10 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
                 # "starring Sela Ward" in the film's passage says nothing more about her.
                 opening = answer.passage.text[:_ABOUT_CHARS]
                 opens = mentions(term_set(opening), name)
-                score = (opens and names(name, opening), opens, bridge.score + answer.score + 0.1 * share)
+                # A typed question ("how many cities?") is answered by a sentence of its type.
+                typed = answer.type_match or profile.answer_type not in _TYPED
+                score = (opens and names(name, opening), opens, typed,
+                         bridge.score + answer.score + _RESIDUAL_WEIGHT * share)
                 if score > pair_score:
                     pair, pair_score = [bridge, answer], score
     return pair

@@ -145,7 +145,7 @@ def _as_written(question: str, wanted: list[str]) -> str:
 # "the actress who plays Y", "The director of the film Z".
 _BRIDGE_CUE = re.compile(
     r"\b(?:the|a|an|another|this|these|that|its|his|her|their)\s+(?:[\w'’-]+\s+){0,5}?(?:who|whom|whose|who's|that|which|where)\b"
-    r"|\bthe [\w-]+ of (?:the|a|an|this)\b|\bby (?:someone|somebody)\b|\bby (?:a|an) \w+ (?:who|born|that)\b",
+    r"|\b(?:the|a|an) [\w-]+ of (?:the|a|an|this)\b|\bby (?:someone|somebody)\b|\bby (?:a|an) \w+ (?:who|born|that)\b",
     re.I,
 )
 

@@ -113,3 +113,42 @@ def test_a_roadmap_sentence_is_never_quoted_as_the_answer(briefing):
     assert not answer.abstained, answer.text
     assert "This article discusses" not in answer.text
     assert answer.citations
+
+
+# A bridge question of a type (a figure) whose answer sentence, in the second passage, matches the
+# question far less than the bridge sentence; and a suburb question whose second passage holds
+# a sentence about being a suburb before the one with the figure asked.
+TYPED_DOCS = {
+    "owen-tarrant.txt": ("Owen Tarrant\n\nA campaigner from the north, Owen Tarrant has been a vocal critic of river "
+                         "dams, and of companies such as Norvale and Quenby Works. Since 2006 he has organized "
+                         "campaigns against new dams.\n"),
+    "quenby-works.txt": ("Quenby Works\n\nThe Quenby Works company, a British engineering firm. One of the oldest "
+                         "engineering firms, it has offices in more than 40 cities.\n"),
+    "norvale.txt": "Norvale\n\nNorvale is a brand of bottled water sold since 1988.\n",
+    "tarn-otters.txt": ("Tarn Otters\n\nThe Tarn Otters are a professional hockey team of the northern league. "
+                        "Based in the Kelby suburb of Marrow Point, the team plays its home games at Dale Arena.\n"),
+    "marrow-point.txt": ("Marrow Point\n\nMarrow Point is a city in Dale County. It is a suburb of Kelby, and a "
+                         "principal city in the Kelby area. The 2010 census reported a population of 48,982.\n"),
+    "kelby.txt": "Kelby\n\nKelby is a city on the river Tarn and the seat of Dale County.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def typed_hop_briefing(tmp_path_factory):
+    return indexed_briefing(tmp_path_factory, TYPED_DOCS, "typed-hop")
+
+
+def test_a_figure_in_the_passage_about_the_bridge_is_not_missing(typed_hop_briefing):
+    answer = typed_hop_briefing.ask(
+        "Owen Tarrant has been a vocal critic of Norvale and another company that has offices in how many cities?")
+    assert not answer.abstained, answer.text
+    assert "more than 40 cities" in answer.text
+    assert "quenby-works.txt" in {c.passage.source for c in answer.citations}
+
+
+def test_the_second_passages_sentence_holding_the_rest_of_the_question_answers(typed_hop_briefing):
+    assert needs_hop("The Tarn Otters are based in a suburb of a city with a population of what in 2010?")
+    answer = typed_hop_briefing.ask("The Tarn Otters are based in a suburb of a city with a population of what in "
+                                    "2010?")
+    assert not answer.abstained, answer.text
+    assert "48,982" in answer.text and "Based in the Kelby suburb of Marrow Point" in answer.text, answer.text
