@@ -16,7 +16,8 @@ the proposition) gets no verdict: the answer is the quotes alone.
 A choice question ("Who was born first, X or Y?", "Which band has more members, X or Y?") gets
 the option its quotes decide (`choose`): the earlier or later year, the larger or smaller count
 each option's quotes give; otherwise no option is named. Word lists live in
-rag/base/lexicons/ (nationalities.txt, negations.txt, number_words.txt).
+rag/base/lexicons/ (nationalities.txt, regions.txt, negations.txt,
+number_words.txt).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rag.dates import first_day
 from rag.hops import COUNTRY_FORMS, about
 
 NEGATIONS = load_words("negations.txt")
+_REGION_FORMS = dict(load_pairs("regions.txt"))  # "pennsylvania" -> us
 _COMPARATIVES = load_words("comparatives.txt")
 _COUNT_WORDS = {w: int(n) for w, n in load_pairs("number_words.txt") if w not in ("a", "an")}
 _UK_NATIONS = {"england", "scotland", "wales", "uk"}  # one nationality: British
@@ -45,20 +47,24 @@ _OWN_CHARS = 80  # a passage naming a thing this early is about it (a title line
 _MIN_STATED = 0.8  # share of a proposition's content terms a sentence must hold to state it
 
 
-def nationality_forms(text: str) -> list[str]:
-    """Countries a text names or gives a nationality of ("an American band" -> us), in order.
-    Short forms (US, UK, USA) count only as written in capitals: "us" is a pronoun."""
-    found: list[tuple[int, str]] = []
+def nationality_forms(text: str, regions: bool = True) -> list[str]:
+    """Countries a text names or gives a nationality of ("an American band" -> us), in order,
+    then (with `regions`) the countries of the regions it names ("Pittsburgh, Pennsylvania" ->
+    us): a region says where, not who, so it never outranks a country named outright. Short
+    forms (US, UK, USA) count only as written in capitals: "us" is a pronoun."""
+    forms = {**_REGION_FORMS, **COUNTRY_FORMS} if regions else COUNTRY_FORMS
+    found: list[tuple[bool, int, str]] = []
     taken: list[tuple[int, int]] = []
-    for form in sorted(COUNTRY_FORMS, key=len, reverse=True):
+    # Longest first, so that "New South Wales" is a region before "Wales" is a country.
+    for form in sorted(forms, key=len, reverse=True):
         flags = 0 if len(form.replace(".", "")) <= 3 else re.I
         pattern = re.escape(form.upper() if flags == 0 else form)
         for match in re.finditer(rf"(?<![\w.]){pattern}(?![\w])", text, flags):
             if any(s < match.end() and match.start() < e for s, e in taken):
                 continue
             taken.append((match.start(), match.end()))
-            found.append((match.start(), COUNTRY_FORMS[form]))
-    return [country for _, country in sorted(found)]
+            found.append((form not in COUNTRY_FORMS, match.start(), forms[form]))
+    return [country for _, _, country in sorted(found)]
 
 
 def _nationality(texts: list[str]) -> str | None:
@@ -99,7 +105,7 @@ def _states(attribute_terms: set[str], texts: list[str]) -> bool:
 
 
 def _attribute_terms(phrase: str) -> set[str]:
-    countries = set(nationality_forms(phrase))
+    countries = set(nationality_forms(phrase, regions=False))
     cleaned = phrase
     for form in sorted(COUNTRY_FORMS, key=len, reverse=True):
         cleaned = re.sub(rf"(?<![\w.]){re.escape(form)}(?![\w])", " ", cleaned, flags=re.I)

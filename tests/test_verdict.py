@@ -53,6 +53,18 @@ def test_both_attribute_must_hold_for_each_thing():
     assert decide(question, [freak, "In the Realm of the Hackers is an American documentary."]) == "yes"
 
 
+def test_a_region_places_a_thing_in_its_country_after_any_country_named_outright():
+    question = "Are Rutgers University and Carnegie Mellon University both located in America?"
+    rutgers = "Rutgers University is an American public research university in New Jersey."
+    cmu = "Carnegie Mellon University is a private research university in Pittsburgh, Pennsylvania."
+    assert decide(question, [rutgers, cmu]) == "yes"
+    assert decide(question, [rutgers, cmu.replace("Pittsburgh, Pennsylvania", "Doha")]) == "no"
+    assert nationality_forms("Virginia Woolf was an English writer.") == ["england", "us"]
+    assert nationality_forms("a suburb of Sydney, New South Wales") == ["australia"]  # not Wales
+    # A region the question names is asked about as such, not as its country.
+    assert nationality_forms("located in California", regions=False) == []
+
+
 def test_place_names_after_the_compared_noun_are_compared():
     question = "Were Goo Goo Dolls and Echosmith formed in the same city?"
     quotes = ["The Goo Goo Dolls are a rock band formed in 1986 in Buffalo, New York.",
