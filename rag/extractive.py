@@ -17,7 +17,8 @@ from rag.base.text import term_set, terms
 from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
 from rag.compared import compared_things, names
-from rag.verdict import choose, decide, gives_value
+from rag.question import counted_noun
+from rag.verdict import choose, count_of, decide, gives_value
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950
@@ -104,6 +105,7 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
     doc = best.passage.doc_id
     bridges = [s for s in evidence.sentences if s.passage.doc_id == doc][:4]
     others = [s for s in evidence.sentences if s.passage.doc_id != doc]
+    counted = counted_noun(question)
     pair, pair_score = [], (False, False, False, float("-inf"))
     for bridge in bridges:
         residual = set(residual_terms(profile, term_set(bridge.text)))
@@ -117,8 +119,13 @@ def hop_sentences(evidence: Evidence, best: ScoredSentence) -> list[ScoredSenten
                 # "starring Sela Ward" in the film's passage says nothing more about her.
                 opening = answer.passage.text[:_ABOUT_CHARS]
                 opens = mentions(term_set(opening), name)
-                # A typed question ("how many cities?") is answered by a sentence of its type.
-                typed = answer.type_match or profile.answer_type not in _TYPED
+                # A typed question ("how many cities?") is answered by a sentence of its type; a
+                # count by one counting what is asked ("with 44 victories"), not any figure
+                # (a birth date's day).
+                if counted:
+                    typed = count_of(counted, [answer.text]) is not None
+                else:
+                    typed = answer.type_match or profile.answer_type not in _TYPED
                 score = (opens and names(name, opening), opens, typed,
                          bridge.score + answer.score + _RESIDUAL_WEIGHT * share)
                 if score > pair_score:

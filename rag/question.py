@@ -50,6 +50,10 @@ _MEASURED = re.compile(
     r"\bhow (?:many|much) ((?:[a-z-]+ ){0,2}?[a-z-]+?) (?:did|does|do|are|were|is|was|will|has|have|had|can|could|would)\b",
     re.I,
 )
+# "... the fighter pilot who had how many victories?": the noun a count is asked of, wherever the
+# question ends (`measured` needs a verb after it).
+_COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}?[a-z-]+)(?=\s+(?:did|does|do|are|were|is|was|will|has|have|"
+                      r"had|can|could|would)\b|\s*[?.]?\s*$)", re.I)
 _TOPIC = re.compile(r"\b(?:about|regarding|concerning)\s+((?:[\w’'-]+\s*){1,4})", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
@@ -85,6 +89,12 @@ def analyze(question: str) -> QuestionProfile:
         bool(_NEGATION.search(question)),
         bool(_YES_NO.match(question)),
     )
+
+
+def counted_noun(question: str) -> str:
+    """The noun a "how many" question counts ("victories"), canonical; "" when none is plain."""
+    match = _COUNTED.search(question)
+    return canonical(match.group(1).split()[-1]) if match else ""
 
 
 _EVENT = re.compile(r"\b(summit|meeting|talks|visit|conference|election|vote|agreement|deal)\b", re.I)

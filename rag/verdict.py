@@ -239,7 +239,7 @@ def _when(texts: list[str]) -> tuple[int, str] | None:
     return int(found.group()), day if day.startswith(found.group()) else ""
 
 
-def _count(noun: str, texts: list[str]) -> int | None:
+def count_of(noun: str, texts: list[str]) -> int | None:
     """The number the quotes give of `noun` ("consisting of three members", "about 900 species")."""
     wanted = canonical(noun)
     for text in texts:
@@ -339,7 +339,7 @@ def gives_value(question: str, text: str) -> bool:
     if qualifier is not None:
         return _rank(qualifier, [text]) is not None
     more = _MORE.search(question) or _FEWER.search(question)
-    return more is not None and _count(_counted(more, choice(question)), [text]) is not None
+    return more is not None and count_of(_counted(more, choice(question)), [text]) is not None
 
 
 def choose(question: str, quotes: list[str], contexts: list[str] | None = None) -> str | None:
@@ -373,7 +373,7 @@ def choose(question: str, quotes: list[str], contexts: list[str] | None = None) 
         if not (more or fewer):
             return _chosen_by_property(question, options, groups)
         noun = _counted(more or fewer, options)
-        values = [_count(noun, g) for g in groups]
+        values = [count_of(noun, g) for g in groups]
         pick = max if more else min
     if any(v is None for v in values) or values[0] == values[1]:
         return None

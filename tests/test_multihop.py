@@ -130,6 +130,11 @@ TYPED_DOCS = {
     "marrow-point.txt": ("Marrow Point\n\nMarrow Point is a city in Dale County. It is a suburb of Kelby, and a "
                          "principal city in the Kelby area. The 2010 census reported a population of 48,982.\n"),
     "kelby.txt": "Kelby\n\nKelby is a city on the river Tarn and the seat of Dale County.\n",
+    "ivo-marsh.txt": ("Ivo Marsh\n\nIvo Marsh (3 March 1890 – 9 May 1921) was a Welsh rally driver credited with "
+                      "four race wins. He was the closest friend of Teodor Vance.\n"),
+    "teodor-vance.txt": ("Teodor Vance\n\nTeodor Vance (12 June 1891 – 4 July 1930) was a Welsh rally driver "
+                         "whose wins made him famous. At the time of his death he was the most successful driver of "
+                         "the country, with 31 wins.\n"),
 }
 
 
@@ -152,3 +157,12 @@ def test_the_second_passages_sentence_holding_the_rest_of_the_question_answers(t
                                     "2010?")
     assert not answer.abstained, answer.text
     assert "48,982" in answer.text and "Based in the Kelby suburb of Marrow Point" in answer.text, answer.text
+
+
+def test_a_count_is_answered_by_the_sentence_counting_what_is_asked(typed_hop_briefing):
+    # Teodor Vance's opening sentence holds figures too (the days of his dates) and as many of the
+    # question's words: only the sentence counting wins answers "how many wins".
+    answer = typed_hop_briefing.ask("Ivo Marsh was the closest friend of the rally driver who had how many wins?")
+    assert not answer.abstained, answer.text
+    assert "with 31 wins" in answer.text, answer.text
+    assert "whose wins made him famous" not in answer.text, answer.text
