@@ -98,10 +98,19 @@ def _value(noun: str, texts: list[str], thing: str) -> str | None:
 
 
 def _states(attribute_terms: set[str], texts: list[str]) -> bool:
+    """Whether the texts about a thing say every attribute term; a country asked of it ("both
+    American documentaries") must be the thing's own nationality, the first one its texts give,
+    not any country they mention ("hacked into some of the US military's computers")."""
+    countries = attribute_terms & set(COUNTRY_FORMS.values())
+    if countries:
+        first = next((forms[0] for forms in map(nationality_forms, texts) if forms), None)
+        # "from England" asks for England itself; "British" is asked for by any UK nation.
+        if first not in countries and not (first in _UK_NATIONS and "uk" in countries):
+            return False
     said = set()
     for text in texts:
-        said |= term_set(text) | set(nationality_forms(text))
-    return attribute_terms <= said
+        said |= term_set(text)
+    return attribute_terms - countries <= said
 
 
 def _attribute_terms(phrase: str) -> set[str]:

@@ -51,6 +51,9 @@ def test_both_attribute_must_hold_for_each_thing():
     hackers = "In the Realm of the Hackers is a 2003 Australian documentary film."
     assert decide(question, [freak, hackers]) == "no"
     assert decide(question, [freak, "In the Realm of the Hackers is an American documentary."]) == "yes"
+    # The country asked of a thing is its own, the first its sentences give, not one they mention.
+    mention = "The Australian teenagers of In the Realm of the Hackers broke into US military computers."
+    assert decide(question, [freak, hackers, mention]) == "no"
 
 
 def test_a_region_places_a_thing_in_its_country_after_any_country_named_outright():
