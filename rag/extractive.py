@@ -18,7 +18,8 @@ from rag.base.types import Answer, Citation, Passage, Span
 from rag.hops import about, bridge_names, mentions, needs_hop, residual_terms
 from rag.compared import compared_things, names
 from rag.question import counted_noun
-from rag.verdict import choose, count_of, decide, gives_value
+from rag.options import choose, gives_value
+from rag.verdict import count_of, decide
 
 RELATIVE_WINDOW = 0.12  # sentences scoring this far below the best are not part of the answer
 _MAX_CHARS = 950

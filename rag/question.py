@@ -56,6 +56,8 @@ _COUNTED = re.compile(r"\bhow many ((?:[a-z-]+ ){0,2}?[a-z-]+)(?=\s+(?:did|does|
                       r"had|can|could|would)\b|\s*[?.]?\s*$)", re.I)
 _TOPIC = re.compile(r"\b(?:about|regarding|concerning)\s+((?:[\w’'-]+\s*){1,4})", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+# "Both X and Y are a genus of ...?": a statement asked as a question, with no question word.
+_BOTH_STATED = re.compile(r"^\s*both\b(?!.*\b(?:what|which|who|whom|whose|where|when|why|how)\b).*\?\s*$", re.I)
 _NEGATION = re.compile(r"\b(not|never|no|n't|without|refus\w*|declin\w*)\b", re.I)
 
 
@@ -87,7 +89,7 @@ def analyze(question: str) -> QuestionProfile:
         tuple(measured),
         tuple(t for t in topic if t not in entities and not t.endswith(("ing", "ed"))),  # nouns, not verbs
         bool(_NEGATION.search(question)),
-        bool(_YES_NO.match(question)),
+        bool(_YES_NO.match(question) or _BOTH_STATED.match(question)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Yes/no verdicts (rag.verdict): unit cases on plain sentences, and the real pipeline over the
+"""Yes/no verdicts (rag.verdict) and choices (rag.options): unit cases on plain sentences, and the real pipeline over the
 bundled corpus opening its answer with the verdict."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ import pytest
 
 from eval.metrics import verdict_given
 from rag.compared import comparison
-from rag.verdict import choose, decide, gives_value, nationality_forms
+from rag.options import choose, gives_value
+from rag.question import analyze
+from rag.verdict import decide, nationality_forms
 
 DERRICKSON = "Scott Derrickson (born July 16, 1966) is an American director, screenwriter and producer."
 WOOD = "Edward Davis Wood Jr. (October 10, 1924 – December 10, 1978) was an American filmmaker, actor and writer."
@@ -66,6 +68,18 @@ def test_a_region_places_a_thing_in_its_country_after_any_country_named_outright
     assert nationality_forms("a suburb of Sydney, New South Wales") == ["australia"]  # not Wales
     # A region the question names is asked about as such, not as its country.
     assert nationality_forms("located in California", regions=False) == []
+
+
+def test_a_count_bound_asked_of_both_is_read_from_each_things_count():
+    question = "Both Sorbaria and Goldenrod are a genus of more than 50 flowering plants?"
+    assert analyze(question).yes_no  # a statement asked as a question
+    sorbaria = "Sorbaria is a genus of around 9 species of flowering plants in the family Rosaceae."
+    goldenrod = "Goldenrod is a genus of about 100 to 120 species of flowering plants in the aster family."
+    assert decide(question, [sorbaria, goldenrod]) == "no"
+    assert decide(question, [sorbaria.replace("around 9", "around 90"), goldenrod]) == "yes"
+    assert decide(question.replace("more than", "fewer than"), [sorbaria, goldenrod]) == "no"
+    assert decide(question, [sorbaria, "Goldenrod is a genus of flowering plants."]) is None  # no count given
+    assert not analyze("Both Sorbaria and Goldenrod belong to which family?").yes_no
 
 
 def test_place_names_after_the_compared_noun_are_compared():
