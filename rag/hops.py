@@ -9,10 +9,13 @@ part of the question the first passages leave unsaid.
 A hop is looked for when the question reaches its subject through another one ("the company
 that X worked for", "The director of the film Y"), or when a typed question (a date, a figure,
 a person) finds no answer of that type in the first hop's best sentences; and only when those
-sentences name someone or something the question does not. (A looser test, "the best passage
-leaves a quarter of the question's terms unsaid", also fired on short single-hop questions
-such as "What does FOIP stand for?" and displaced their passages.) A hop passage is kept only when it
-mentions the bridge entity and either holds some of the terms its sentence left unsaid or opens
+sentences name someone or something the question does not. A question with a bridge cue takes
+its names from the three best sentences that name something new (a title line, or "(1965) is Bill
+Cosby's third album.", names nothing new) and tries up to five, their queries embedded in one model
+call; a typed question without a cue only suspects a bridge and takes them from its three best
+sentences, trying three. (A looser test, "the best passage leaves a quarter of the question's
+terms unsaid", also fired on short single-hop questions such as "What does FOIP stand for?" and
+displaced their passages.) A hop passage is kept only when it mentions the bridge entity and either holds some of the terms its sentence left unsaid or opens
 with the entity's name (it is about it); kept ones go right after the first hop's best
 passages, so the evidence stage reads both.
 
@@ -36,10 +39,12 @@ from rag.retrieval import Retrieval, Retriever
 
 _BRIDGE_PASSAGES = 2  # bridge names come from the first hop's best passages...
 _BRIDGE_SENTENCES = 3  # ...from their sentences closest to the question
-_CANDIDATES = 3  # bridge names tried (one retrieval each)
+_CANDIDATES = 5  # bridge names tried (one retrieval each) for a question with a bridge cue...
+_SUSPECTED_CANDIDATES = 3  # ...and for a typed question its best sentences leave unanswered
 _HOP_K = 4  # passages asked of each second retrieval
 _KEPT = 2  # hop passages added to the retrieval, the second only when about as good as the first
 _KEPT_WINDOW = 0.15
+_ABOUT_CHARS = 80  # a passage opening with a name (within this many characters) is about it
 _MIN_RESIDUAL = 0.2  # a hop passage must hold this share of the unsaid terms
 _TYPED = ("number", "percentage", "date", "person")
 
@@ -107,7 +112,7 @@ def bridge_names(question: str, sentence: str) -> list[str]:
     asked = term_set(question)
     out = []
     for name in names_in(sentence):
-        if name.lower().removeprefix("the ") in COUNTRY_FORMS:
+        if re.sub(r"['’]s$", "", name.lower().removeprefix("the ")) in COUNTRY_FORMS:  # "India's" too
             continue
         name_terms = term_set(name)
         if name_terms and len(name_terms - asked) * 2 >= len(name_terms):
@@ -180,23 +185,42 @@ def second_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None)
     sims = vectors @ retrieval.query_vector
     match = [sentence_match(float(sim), bm25.coverage(question_terms, snapshot.sentence_terms(m)), 0.55)
              for sim, m in zip(sims, metas)]
-    order = [int(i) for i in np.argsort(-np.asarray(match))[:_BRIDGE_SENTENCES]]
-    if not cued and any(matches_type(profile.answer_type, metas[i]["text"]) for i in order):
-        return retrieval  # a typed question whose best sentences give that type: answered
+    ranked = [int(i) for i in np.argsort(-np.asarray(match))]
+    # Sentences of a passage about a thing the question names come first: "Sachin Warrier"'s
+    # passage names the company he worked for; a namesake's ("Sachin Bansal") names others.
+    asked = names_in(retrieval.question)
+    about_asked = {p.chunk_id for p in head if any(mentions(term_set(p.text[:_ABOUT_CHARS]), n) for n in asked)}
+    ranked.sort(key=lambda i: metas[i]["chunk_id"] not in about_asked)
+    if not cued:
+        if any(matches_type(profile.answer_type, metas[i]["text"]) for i in ranked[:_BRIDGE_SENTENCES]):
+            return retrieval  # a typed question whose best sentences give that type: answered
+        # Only a suspicion of a bridge: its names come from the very best sentences alone.
+        ranked = ranked[:_BRIDGE_SENTENCES]
+    # A question that says it has a bridge gets it from the best sentences that name something
+    # it does not: a title line or "(1965) is Bill Cosby's third album." names nothing new and
+    # must not crowd out "It was recorded at the Flamingo Hotel".
     candidates: list[tuple[str, list[str]]] = []
-    for i in order:
+    used = 0
+    for i in ranked:
         residual = residual_terms(profile, snapshot.sentence_terms(metas[i]))
-        for name in bridge_names(retrieval.question, metas[i]["text"]):
-            if residual and all(name != n for n, _ in candidates):
-                candidates.append((name, residual))
+        names = [n for n in bridge_names(retrieval.question, metas[i]["text"])
+                 if residual and all(n != c for c, _ in candidates)]
+        if not names:
+            continue
+        candidates.extend((name, residual) for name in names)
+        used += 1
+        if used == _BRIDGE_SENTENCES:
+            break
     if not candidates:
         return retrieval
     # A hop passage the first hop ranked lower still moves up: the evidence stage reads only
     # the first few passages.
     known = {p.chunk_id for p in head}
     found: dict[str, tuple[float, object]] = {}
-    for name, residual in candidates[:_CANDIDATES]:
-        hop = retriever.retrieve(f"{name} {_as_written(retrieval.question, residual)}", _HOP_K, filters)
+    tried = candidates[:_CANDIDATES if cued else _SUSPECTED_CANDIDATES]
+    queries = [f"{name} {_as_written(retrieval.question, residual)}" for name, residual in tried]
+    for (name, residual), query, vector in zip(tried, queries, retriever.embed_queries(queries)):
+        hop = retriever.retrieve(query, _HOP_K, filters, vector=vector)
         for passage in hop.passages:
             if passage.chunk_id in known:
                 continue

@@ -76,7 +76,8 @@ class Briefing:
     @property
     def retriever(self) -> Retriever:
         return self._part("retriever", lambda: Retriever(self.settings, self.store,
-                                                         lambda text: self.embedder.embed_query(text)))
+                                                         lambda text: self.embedder.embed_query(text),
+                                                         lambda texts: self.embedder.embed(texts)))
 
     @property
     def chat(self) -> ChatClient | None:

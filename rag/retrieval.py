@@ -109,10 +109,14 @@ class _View:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, store: Store, embed_query: Callable[[str], np.ndarray]):
+    def __init__(self, settings: Settings, store: Store, embed_query: Callable[[str], np.ndarray],
+                 embed_queries: Callable[[list[str]], np.ndarray] | None = None):
         self.settings = settings
         self.store = store
         self.embed_query = embed_query
+        # Several queries in one model call (a second hop's bridge names): one forward pass over
+        # the batch costs little more than one query's.
+        self.embed_queries = embed_queries or (lambda texts: np.stack([embed_query(t) for t in texts]))
         self._view: _View | None = None
         self._fingerprint: str | None = None
         self._checked_at = 0.0
@@ -188,11 +192,14 @@ class Retriever:
             return None
         return {r.doc_id for r in self.view().records if filters.allows(r.source, r.date)}
 
-    def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None) -> Retrieval:
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | dict | None = None,
+                 vector: np.ndarray | None = None) -> Retrieval:
+        """The best `k` passages for `question`; `vector` is its embedding when the caller has it."""
         k = k or self.settings.top_k
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        vector = self.embed_query(question)
+        if vector is None:
+            vector = self.embed_query(question)
         timings["embed"] = time.perf_counter() - t0
         allowed = self._allowed_docs(Filters.coerce(filters))
         if allowed is not None and not allowed:

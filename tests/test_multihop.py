@@ -135,6 +135,24 @@ TYPED_DOCS = {
     "teodor-vance.txt": ("Teodor Vance\n\nTeodor Vance (12 June 1891 – 4 July 1930) was a Welsh rally driver "
                          "whose wins made him famous. At the time of his death he was the most successful driver of "
                          "the country, with 31 wins.\n"),
+    # The album's passage: its title line and a sentence repeating the question's names match the
+    # question best and name nothing new; the bridge ("the Pelican Lodge") comes third; a namesake
+    # album's passage brings names of its own.
+    "lena-orr-live.txt": ("Lena Orr Live\n\n(1971) is Lena Orr's second album. Lena Orr said she improvised "
+                          "much of the material on her second album. It was recorded at the Pelican Lodge in "
+                          "Port Alder.\n"),
+    "pelican-lodge.txt": ("Pelican Lodge\n\nThe Pelican Lodge is a hotel and casino located on the Alder Strip in "
+                          "Maren Bay.\n"),
+    "lena-orr-songs.txt": ("Lena Orr Songs\n\nLena Orr Songs (1975) is an album by Lena Orr and Dana Wick, "
+                           "recorded with the Harlow Quartet.\n"),
+    # A namesake's passage (another Ravi) is found too, and its sentence naming many things matches
+    # the question as well as the one naming the company.
+    "ravi-ostrander.txt": ("Ravi Ostrander\n\nRavi Ostrander is a singer and composer from Delmar. He was working "
+                           "as an engineer at Kestrel Data Systems in Orwin.\n"),
+    "ravi-bellamy.txt": ("Ravi Bellamy\n\nRavi Bellamy is an engineer and entrepreneur who worked for Quillmart, "
+                         "Dana Price, Omar Vell, Tessaly Partners and Harwick Capital.\n"),
+    "kestrel-data-systems.txt": ("Kestrel Data Systems\n\nKestrel Data Systems is a software company headquartered "
+                                 "in Brannock.\n"),
 }
 
 
@@ -166,3 +184,26 @@ def test_a_count_is_answered_by_the_sentence_counting_what_is_asked(typed_hop_br
     assert not answer.abstained, answer.text
     assert "with 31 wins" in answer.text, answer.text
     assert "whose wins made him famous" not in answer.text, answer.text
+
+
+def test_the_bridge_is_taken_from_the_best_sentences_that_name_something_new(typed_hop_briefing):
+    # The best-matching sentences ("(1971) is Lena Orr's second album.", the title lines) name
+    # only what the question names: they must not use up the sentences bridge names come from.
+    question = "Where is the hotel and casino located in which Lena Orr's second album was recorded?"
+    retriever = typed_hop_briefing.retriever
+    first = retriever.retrieve(question, 2)
+    assert [p.source for p in first.passages] == ["lena-orr-live.txt", "lena-orr-songs.txt"]
+    merged = second_hop(retriever, first, 2)
+    assert [p.source for p in merged.passages if p.chunk_id in merged.hop_passages] == ["pelican-lodge.txt"]
+    answer = typed_hop_briefing.ask(question)
+    assert "It was recorded at the Pelican Lodge" in answer.text, answer.text
+    assert "on the Alder Strip in Maren Bay" in answer.text, answer.text
+
+
+def test_the_bridge_is_taken_first_from_the_passage_about_the_thing_the_question_names(typed_hop_briefing):
+    question = "Where is the company that Ravi Ostrander worked for as an engineer headquartered?"
+    retriever = typed_hop_briefing.retriever
+    first = retriever.retrieve(question, 2)
+    assert [p.source for p in first.passages] == ["ravi-ostrander.txt", "ravi-bellamy.txt"]
+    merged = second_hop(retriever, first, 2)
+    assert [p.source for p in merged.passages if p.chunk_id in merged.hop_passages] == ["kestrel-data-systems.txt"]
