@@ -230,7 +230,7 @@ def second_hop(retriever: Retriever, retrieval: Retrieval, k: int, filters=None)
             share = bm25.coverage(residual, text_terms)
             # A passage about the entity itself (it opens with its name) is kept even when the
             # question's remaining words are framing ("the middle name of the actress ...").
-            if share < _MIN_RESIDUAL and not mentions(term_set(passage.text[:80]), name):
+            if share < _MIN_RESIDUAL and not mentions(term_set(passage.text[:_ABOUT_CHARS]), name):
                 continue
             score = passage.score + share
             if passage.chunk_id not in found or found[passage.chunk_id][0] < score:
