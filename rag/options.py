@@ -1,7 +1,7 @@
 """A choice question's option ("Who was born first, X or Y?", "Which band has more members, X or
 Y?", "Which band is from England, X or Y?"), decided from the quoted sentences about each option
 or not at all (`choose`): the earlier or later year, the larger or smaller count, the better
-ranking, or the one option whose quotes state what the question asks of it. When the quotes do
+ranking, the more or less frequent (rag/base/lexicons/frequencies.txt), or the one option whose quotes state what the question asks of it. When the quotes do
 not decide, no option is named. The comparative words that ask for a value rather than a
 property are rag/base/lexicons/comparatives.txt.
 """
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from rag.base.lexicon import load_words
+from rag.base.lexicon import load_groups, load_words
 from rag.base.text import canonical, term_set
 from rag.compared import choice
 from rag.dates import first_day
 from rag.verdict import YEAR, attribute_terms, count_of, nationality_forms, own_texts, texts_about
 
 _COMPARATIVES = load_words("comparatives.txt")
+_PER_YEAR = {word: int(n) for n, words in load_groups("frequencies.txt").items() for word in words}
 
 
 # A choice question's comparative: which option wins by what its quotes say.
@@ -26,6 +27,10 @@ _MORE = re.compile(r"\b(?:more|most)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)  # "more
 _FEWER = re.compile(r"\b(?:fewer|fewest|less)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 # "Who had the best singles ranking?": a rank is a place ("World No. 7"), the smaller the better.
 _RANKING = re.compile(r"\b(?:best|better|highest|higher|top)\s+((?:[\w-]+\s+){0,2}?)(?:rank|ranking|ranked|position)\b", re.I)
+# "Which magazine is published more often?": issues a year (rag/base/lexicons/frequencies.txt).
+_OFTENER = re.compile(r"\b(?:more|most)\s+(?:often|frequent|frequently)\b", re.I)
+_RARER = re.compile(r"\b(?:less|least)\s+(?:often|frequent|frequently)\b", re.I)
+_FREQUENCY = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _PER_YEAR), key=len, reverse=True)) + r")\b")
 _PLACE = re.compile(r"\b(?:No\.|number|#)\s?(\d{1,4})\b", re.I)
 _RANK_REACH = 6  # a place belongs to the nearest qualifier ("No. 7 in singles") this many words away
 
@@ -63,6 +68,22 @@ def _rank(qualifier: set[str], texts: list[str]) -> int | None:
                 place = int(match.group(1))
                 best = place if best is None else min(best, place)
     return best
+
+
+def _per_year(texts: list[str]) -> int | None:
+    """How often the texts say a thing appears, in issues a year: the first frequency word
+    written in lower case ("an American biweekly magazine"; "Weekly" in a title names it), or
+    the one it changed to ("changing it from a weekly publication to a monthly one")."""
+    for text in texts:
+        found = list(_FREQUENCY.finditer(text))
+        if not found:
+            continue
+        first = found[0]
+        if re.search(r"\bfrom\s+(?:a\s+|an\s+)?$", text[:first.start()]):
+            later = next((m for m in found[1:] if re.search(r"\bto\s+(?:a\s+|an\s+)?$", text[:m.start()])), None)
+            first = later or first
+        return _PER_YEAR[first.group()]
+    return None
 
 
 def _ranking(question: str) -> set[str] | None:
@@ -127,6 +148,8 @@ def gives_value(question: str, text: str) -> bool:
         return False
     if _LATER.search(question) or _EARLIER.search(question):
         return YEAR.search(text) is not None
+    if _OFTENER.search(question) or _RARER.search(question):
+        return _per_year([text]) is not None
     qualifier = _ranking(question)
     if qualifier is not None:
         return _rank(qualifier, [text]) is not None
@@ -156,6 +179,10 @@ def choose(question: str, quotes: list[str], contexts: list[str] | None = None) 
         if all(values) and values[0][0] == values[1][0] and not (values[0][1] and values[1][1]):
             return None  # the same year, and no days to tell them apart
         pick = max if later else min
+    elif _OFTENER.search(question) or _RARER.search(question):
+        # "published more often": issues a year, from the passages about each option.
+        values = [_per_year(own_texts(option, quotes, contexts) or g) for option, g in zip(options, groups)]
+        pick = max if _OFTENER.search(question) else min
     elif _ranking(question) is not None:
         qualifier = _ranking(question)
         values = [_rank(qualifier, g) for g in groups]

@@ -114,8 +114,24 @@ def test_a_choice_picks_the_option_its_quotes_decide():
     assert choose("Which genus has more species, Apium or Elodea?",
                   ["Apium has 20 species.", "Elodea has 20 species."]) is None
     assert choose("Which magazine is published more often, Paper or Jack and Jill?",
-                  ["Paper is a monthly magazine.", "Jack and Jill is a bimonthly magazine."]) is None
+                  ["Paper is a monthly magazine.", "Jack and Jill is a magazine for children."]) is None
     assert choose("Who was born first?", [DERRICKSON, WOOD]) is None  # no options
+
+
+def test_how_often_is_compared_in_issues_a_year():
+    often = "Which magazine is published more often, Paper or Jack and Jill?"
+    quotes = ["Paper is a monthly magazine.", "Jack and Jill is a bimonthly magazine."]
+    assert choose(often, quotes) == "Paper"
+    assert choose("Which magazine is published less frequently, Paper or Jack and Jill?", quotes) == "Jack and Jill"
+    # What it changed to counts, and a frequency word in a title ("Weekly Tide") is a name.
+    tide = ('Based on the magazine "Weekly Tide", "Tide" is retooled for readers abroad, changing it from a '
+            'weekly publication to a monthly one.')
+    assert choose("Which magazine is published more often, Tide or Harbor Notes?",
+                  [tide, "Harbor Notes is a biweekly magazine."]) == "Harbor Notes"
+    assert choose("Which magazine is published more often, Tide or Harbor Notes?",
+                  [tide, "Harbor Notes is a monthly magazine."]) is None  # a tie
+    assert gives_value(often, "Paper is a monthly magazine.")
+    assert not gives_value(often, "Paper is a magazine founded in 1984.")
 
 
 def test_a_choice_of_the_option_whose_quotes_state_what_is_asked():
