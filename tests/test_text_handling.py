@@ -65,6 +65,14 @@ def test_abbreviation_at_a_line_end_and_quotes_do_not_cut_a_sentence():
     assert '"We expect the channel to open to larger vessels\nby the end of the year," she said.' in texts
 
 
+def test_circa_before_a_figure_does_not_end_a_sentence():
+    raw = "The population amounted to ca. 2 million. It grew (c. 1700) after that."
+    assert [raw[s:e] for s, e in split_sentences(raw)] == [
+        "The population amounted to ca. 2 million.",
+        "It grew (c. 1700) after that.",
+    ]
+
+
 def test_headings_and_list_items_keep_their_own_lines():
     by_text = {u.text: u for u in units(REPORT)}
     assert by_text["QUARTERLY PORT REVIEW"].is_heading
